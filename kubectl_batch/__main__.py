@@ -1,0 +1,5 @@
+import sys
+
+from kubectl_batch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,154 @@
+"""Command line: `kubectl batch [COMMAND] [flags]`, with kubectl's flag names and exit codes.
+
+Only argparse is imported at start-up; each command imports what it needs when it runs, so
+`next-runs` in a watch loop does not pay for Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kubectl_batch import __version__
+
+PROG = "kubectl batch"
+
+DESCRIPTION = """\
+Jobs and CronJobs, live. Without a command, opens the terminal UI for the Jobs and
+CronJobs of the current namespace (or -n NS, -A, -l SELECTOR)."""
+
+EPILOG = """\
+examples:
+  kubectl batch -A                                   # the UI, all namespaces
+  kubectl batch next-runs -n etl                     # next fire times of CronJobs
+  kubectl batch next-runs --schedule "0 9 * * 1-5" --time-zone Europe/Berlin
+  kubectl batch suspend cronjob/nightly-backup
+  kubectl batch trigger cronjob/nightly-backup
+  kubectl batch retry-failed job/render-frames
+  kubectl batch delete -l team=ml --kind jobs --dry-run
+
+Use "kubectl batch COMMAND --help" for more about a command."""
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports errors the way kubectl does: `error: ...`, exit code 1."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's name
+        raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
+
+
+def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """kubectl's global flags; on subcommands they default to SUPPRESS so a value given
+    before the command name is not overwritten."""
+    d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+    g = parser.add_argument_group("kubectl flags")
+    g.add_argument(
+        "--kubeconfig", metavar="PATH", default=d(None), help="path to the kubeconfig file to use"
+    )
+    g.add_argument(
+        "--context", metavar="NAME", default=d(None), help="the kubeconfig context to use"
+    )
+    g.add_argument(
+        "-n",
+        "--namespace",
+        metavar="NS",
+        default=d(None),
+        help="namespace scope (default: the context's namespace)",
+    )
+    g.add_argument(
+        "-A", "--all-namespaces", action="store_true", default=d(False), help="all namespaces"
+    )
+    g.add_argument(
+        "-l",
+        "--selector",
+        metavar="SELECTOR",
+        default=d(None),
+        help="label selector, e.g. -l 'team=ml,tier!=dev'",
+    )
+    g.add_argument(
+        "--request-timeout",
+        metavar="DURATION",
+        default=d(None),
+        help='time to wait for one API request, e.g. 30s ("0": no limit)',
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kubectl-batch {__version__}")
+    _global_flags(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, help: str, description: str | None = None) -> Parser:
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=description or help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _global_flags(sub, suppress=True)
+        return sub
+
+    nr = command(
+        "next-runs",
+        "next fire times of CronJobs, exactly as the CronJob controller will fire them",
+        "Prints the next fire times of CronJobs (or of --schedule, offline), computed with the\n"
+        "CronJob controller's own rules: robfig/cron syntax, spec.timeZone, its anchor\n"
+        "(last schedule time, else creation time), startingDeadlineSeconds, concurrency policy.\n"
+        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed.",
+    )
+    nr.add_argument("names", nargs="*", metavar="NAME", help="CronJob names (default: all)")
+    nr.add_argument(
+        "--count", type=int, default=3, metavar="N", help="how many fire times to list (default 3)"
+    )
+    nr.add_argument(
+        "-o", "--output", choices=("wide", "json", "yaml"), help="output format: wide, json or yaml"
+    )
+    nr.add_argument(
+        "--schedule", metavar="EXPR", help="a schedule to compute offline, without a cluster"
+    )
+    nr.add_argument(
+        "--time-zone", metavar="ZONE", help="IANA time zone of --schedule (default UTC)"
+    )
+    nr.add_argument(
+        "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
+    )
+    nr.set_defaults(handler="kubectl_batch.commands.next_runs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        handler = getattr(args, "handler", "kubectl_batch.commands.ui")
+        module = __import__(handler, fromlist=["run"])
+        return module.run(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `kubectl batch next-runs | head`: the reader left; not an error of ours.
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - every failure is one sentence, never a traceback
+        import os
+
+        if os.environ.get("KUBECTL_BATCH_DEBUG"):
+            raise
+        from kubectl_batch.commands.errors import describe
+
+        print(f"error: {describe(exc)}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""The commands behind `kubectl batch ...`: glue between the CLI, kube/ and domain/."""

@@ -1,0 +1,15 @@
+"""`kubectl batch`: check the cluster answers, then open the terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+
+from kubectl_batch.commands.connect import connect
+
+
+def run(args: argparse.Namespace) -> int:
+    client = connect(args)
+    client.server_version()  # fail here, in one sentence, rather than inside the UI
+    from kubectl_batch.tui.app import run_app
+
+    return run_app(client, args)

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""The local test cluster: a real control plane with KWOK nodes, built from the Go module proxy.
+
+    python tests/cluster/cluster.py up      # build (once), start or reuse, print how to use it
+    python tests/cluster/cluster.py down    # stop and delete it
+    python tests/cluster/cluster.py status  # exit 0 when it answers
+    python tests/cluster/cluster.py build   # only build the binaries
+
+etcd, kube-apiserver, kube-controller-manager (the real Job and CronJob controllers) and
+kube-scheduler run as local processes under kwokctl's binary runtime; kwok fakes the nodes
+and the pods' lives (tests/cluster/kwok.yaml). Nothing here touches ~/.kube/config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NAME = os.environ.get("KBT_CLUSTER_NAME", "kubectl-batch-test")
+CACHE = Path(os.environ.get("KBT_CACHE", Path.home() / ".cache" / "kubectl-batch-test-cluster"))
+KUBECONFIG = CACHE / f"{NAME}.kubeconfig"
+# The timezone of kube-controller-manager decides CronJobs without spec.timeZone: pin UTC.
+CONTROL_PLANE_TZ = "UTC"
+
+
+def versions() -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in (HERE / "versions.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def log(message: str) -> None:
+    print(f"test-cluster: {message}", file=sys.stderr, flush=True)
+
+
+def build() -> dict[str, Path]:
+    """Build every binary (skipped when cached) and return their paths."""
+    env = dict(os.environ, KBT_CACHE=str(CACHE))
+    subprocess.run(["bash", str(HERE / "build.sh")], check=True, env=env, stdout=subprocess.DEVNULL)
+    v = versions()
+    kube = CACHE / f"kubernetes-{v['KUBE_VERSION']}"
+    kwok = CACHE / f"kwok-{v['KWOK_VERSION']}"
+    return {
+        "etcd": CACHE / f"etcd-{v['ETCD_VERSION']}" / "etcd",
+        "kube-apiserver": kube / "kube-apiserver",
+        "kube-controller-manager": kube / "kube-controller-manager",
+        "kube-scheduler": kube / "kube-scheduler",
+        "kwok": kwok / "kwok",
+        "kwokctl": kwok / "kwokctl",
+    }
+
+
+def kubectl(*args: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", str(KUBECONFIG), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
+
+
+def answers() -> bool:
+    """True when the API server of the cluster answers and has a Ready node."""
+    if not KUBECONFIG.exists():
+        return False
+    try:
+        out = kubectl("get", "nodes", "-o", "json", "--request-timeout=5s", check=False, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    if out.returncode != 0:
+        return False
+    nodes = json.loads(out.stdout).get("items", [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for n in nodes
+        for c in n.get("status", {}).get("conditions", [])
+    )
+
+
+def kwokctl(binaries: dict[str, Path], *args: str, check: bool = True, timeout: float = 600):
+    env = dict(
+        os.environ,
+        KWOK_KUBE_VERSION=versions()["KUBE_VERSION"],
+        TZ=CONTROL_PLANE_TZ,
+    )
+    return subprocess.run(
+        [str(binaries["kwokctl"]), "--name", NAME, *args],
+        check=check,
+        env=env,
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+    )
+
+
+def up() -> Path:
+    """Start the cluster, or reuse it when it already answers. Returns its kubeconfig."""
+    binaries = build()
+    if answers():
+        log(f"reusing running cluster {NAME}")
+        return KUBECONFIG
+    # A half-started or stopped cluster from an earlier run: start clean.
+    kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
+    KUBECONFIG.unlink(missing_ok=True)
+    log(f"starting cluster {NAME}")
+    created = kwokctl(
+        binaries,
+        "create",
+        "cluster",
+        "--runtime=binary",
+        f"--config={HERE / 'kwok.yaml'}",
+        f"--kubeconfig={KUBECONFIG}",
+        f"--etcd-binary={binaries['etcd']}",
+        f"--kube-apiserver-binary={binaries['kube-apiserver']}",
+        f"--kube-controller-manager-binary={binaries['kube-controller-manager']}",
+        f"--kube-scheduler-binary={binaries['kube-scheduler']}",
+        f"--kwok-controller-binary={binaries['kwok']}",
+        "--enable-crds=Logs,ClusterLogs",
+        "--disable-qps-limits",
+        "--wait=3m",
+        check=False,
+    )
+    if created.returncode != 0:
+        raise SystemExit(f"test-cluster: kwokctl create cluster failed:\n{created.stderr}")
+    kwokctl(binaries, "scale", "node", "--replicas=1")
+    deadline = time.monotonic() + 120
+    while not answers():
+        if time.monotonic() > deadline:
+            raise SystemExit("test-cluster: the node did not become Ready within 2 minutes")
+        time.sleep(1)
+    # Pods need the namespace's default ServiceAccount, made by the controller manager.
+    while kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode:
+        if time.monotonic() > deadline:
+            raise SystemExit("test-cluster: no default ServiceAccount within 2 minutes")
+        time.sleep(1)
+    return KUBECONFIG
+
+
+def down() -> None:
+    binaries = build()
+    kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
+    KUBECONFIG.unlink(missing_ok=True)
+    log(f"deleted cluster {NAME}")
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "up"
+    if command == "build":
+        for name, path in build().items():
+            print(f"{name}\t{path}")
+    elif command == "up":
+        path = up()
+        version = kubectl("version", "-o", "json", check=False).stdout
+        server = json.loads(version or "{}").get("serverVersion", {}).get("gitVersion", "?")
+        print(f"Cluster {NAME} (Kubernetes {server}) is up. Use it with:")
+        print(f"  export KUBECONFIG={path}")
+        print("  kubectl batch")
+    elif command == "down":
+        down()
+    elif command == "status":
+        return 0 if answers() else 1
+    elif command == "kubeconfig":
+        print(KUBECONFIG)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

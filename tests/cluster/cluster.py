@@ -70,7 +70,7 @@ def kubectl(*args: str, check: bool = True, timeout: float = 30) -> subprocess.C
 
 def answers() -> bool:
     """True when the API server of the cluster answers and has a Ready node."""
-    if not KUBECONFIG.exists():
+    if not KUBECONFIG.exists() or not all_components_alive():
         return False
     try:
         out = kubectl("get", "nodes", "-o", "json", "--request-timeout=5s", check=False, timeout=10)
@@ -143,6 +143,75 @@ def up() -> Path:
             raise SystemExit("test-cluster: no default ServiceAccount within 2 minutes")
         time.sleep(1)
     return KUBECONFIG
+
+
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok-controller",
+)
+
+
+def _workdir() -> Path:
+    return Path.home() / ".kwok" / "clusters" / NAME
+
+
+def _process(component: str) -> Path | None:
+    pid_file = _workdir() / "pids" / f"{component}.pid"
+    if not pid_file.exists():
+        return None
+    proc = Path(f"/proc/{pid_file.read_text().strip()}")
+    return proc if proc.exists() else None
+
+
+def all_components_alive() -> bool:
+    return all(_process(c) for c in COMPONENTS)
+
+
+def _launch_record(proc: Path) -> dict:
+    environ = proc.joinpath("environ").read_bytes().split(b"\0")
+    return {
+        "argv": proc.joinpath("cmdline").read_bytes().rstrip(b"\0").split(b"\0"),
+        "env": dict(item.split(b"=", 1) for item in environ if b"=" in item),
+        "cwd": os.readlink(proc / "cwd"),
+    }
+
+
+def _launch(component: str, record: dict) -> None:
+    log_file = open(_workdir() / "logs" / f"{component}.log", "ab")  # noqa: SIM115 - child keeps it
+    child = subprocess.Popen(
+        record["argv"],
+        cwd=record["cwd"],
+        env=record["env"],
+        stdout=log_file,
+        stderr=log_file,
+        start_new_session=True,
+    )
+    (_workdir() / "pids" / f"{component}.pid").write_text(str(child.pid))
+
+
+def restart_component(component: str = "kube-apiserver", down_for: float = 0.0) -> None:
+    """Crash one control-plane process (SIGKILL) and start it again with its exact command
+    line; like a supervisor, also bring back any other component that died meanwhile (the
+    controller manager exits when it cannot renew its leader lease)."""
+    records = {c: _launch_record(p) for c in COMPONENTS if (p := _process(c))}
+    proc = _process(component)
+    os.kill(int(proc.name), 9)
+    while proc.exists():
+        time.sleep(0.05)
+    time.sleep(down_for)
+    _launch(component, records[component])
+    deadline = time.monotonic() + 60
+    while kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{component} did not come back within 60 s")
+        time.sleep(0.2)
+    time.sleep(1)
+    for other, record in records.items():
+        if other != component and _process(other) is None:
+            _launch(other, record)
 
 
 def down() -> None:

@@ -1,0 +1,347 @@
+"""A live, thread-safe copy of the cluster's batch objects: list once, then watch.
+
+One reflector thread per resource lists (paginated), then watches from the list's
+resourceVersion with bookmarks and a bounded timeout, forever. It re-lists only when the
+server says the version is too old (410 Gone); a dropped connection or a restarting API
+server means reconnecting with capped backoff from the last version seen. Every re-list
+replaces that resource's objects, so what was deleted meanwhile disappears. A 403 on one
+resource marks only that resource forbidden; the others keep working.
+
+Consumers read snapshots (`jobs()`, `pods_of(uid)` ...) from any thread and learn of
+changes through `on_change` (called on the reflector thread: hand it on, do not block) or
+by waiting on `wait_changed`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+
+from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
+from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
+
+MAX_EVENTS_PER_OBJECT = 50
+
+
+class Phase(str, Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True)
+class WatchState:
+    kind: str
+    phase: Phase
+    since: datetime
+    message: str = ""
+
+
+ChangeListener = Callable[[str, str, Obj], None]  # (kind, "ADDED"|"MODIFIED"|"DELETED", obj)
+
+
+class Backoff:
+    """Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s ... 30 s."""
+
+    def __init__(self, first: float = 0.5, cap: float = 30.0):
+        self.first, self.cap, self.attempt = first, cap, 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap, self.first * 2**self.attempt)
+        self.attempt += 1
+        return delay * random.uniform(0.8, 1.0)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class _Gone(Exception):
+    """The resourceVersion we watch from is too old: re-list."""
+
+
+class _Reflector(threading.Thread):
+    def __init__(self, cache: ClusterCache, resource: Resource):
+        super().__init__(name=f"watch-{resource.plural}", daemon=True)
+        self.cache, self.resource = cache, resource
+        self.stopping = threading.Event()
+        self._response = None
+        self.version = ""
+
+    def stop(self) -> None:
+        self.stopping.set()
+        response = self._response
+        if response is not None:
+            try:
+                response.shutdown() if hasattr(response, "shutdown") else response.close()
+            except Exception:  # noqa: BLE001 - closing a dead socket may fail; we are leaving
+                pass
+
+    def _sleep(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
+
+    def run(self) -> None:
+        backoff = Backoff()
+        need_list = True
+        while not self.stopping.is_set():
+            try:
+                if need_list:
+                    self._list()
+                    need_list = False
+                    backoff.reset()
+                self._watch(backoff)
+            except _Gone:
+                need_list = True
+            except ApiError as exc:
+                if exc.forbidden:
+                    self.cache._set_state(self.resource.kind, Phase.FORBIDDEN, exc.message)
+                    need_list = True
+                    self._sleep(30.0)  # permissions may be granted later
+                    continue
+                if exc.gone:
+                    need_list = True
+                    continue
+                self.cache._set_state(self.resource.kind, Phase.RECONNECTING, exc.message)
+                self._sleep(backoff.next_delay())
+            except (Unreachable, ValueError, OSError) as exc:
+                if self.stopping.is_set():
+                    return
+                self.cache._set_state(self.resource.kind, Phase.RECONNECTING, str(exc))
+                self._sleep(backoff.next_delay())
+
+    def _list(self) -> None:
+        items, self.version = list_all(
+            self.cache.client, self.resource, self.cache.namespace, self.cache.selector
+        )
+        self.cache._replace(self.resource.kind, items)
+        self.cache._set_state(self.resource.kind, Phase.CONNECTED)
+
+    def _watch(self, backoff: Backoff) -> None:
+        params = {
+            "labelSelector": self.resource.selector(self.cache.selector),
+            "resourceVersion": self.version,
+        }
+
+        def opened(response):
+            self._response = response
+            self.cache._set_state(self.resource.kind, Phase.CONNECTED)
+            backoff.reset()
+
+        # Spread the watches' restarts so they do not all reconnect at once.
+        timeout = random.randint(240, 360)
+        for event in self.cache.client.watch(
+            self.resource.path(self.cache.namespace), params, timeout, on_open=opened
+        ):
+            if self.stopping.is_set():
+                return
+            kind, obj = event.get("type"), event.get("object") or {}
+            if kind == "ERROR":
+                if obj.get("code") == 410:
+                    raise _Gone
+                raise ApiError(obj.get("code", 500), obj.get("reason", ""), obj.get("message", ""))
+            self.version = (obj.get("metadata") or {}).get("resourceVersion", self.version)
+            if kind == "BOOKMARK":
+                continue
+            if self.resource.keep is not None and not self.resource.keep(obj):
+                continue
+            self.cache._apply(self.resource.kind, kind, self.resource.slim(obj))
+        self._response = None
+        # A watch that ends normally (server timeout) is simply renewed.
+
+
+class ClusterCache:
+    """Jobs, CronJobs, the pods of Jobs and their Events in one scope, kept current."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        namespace: str | None,
+        selector: str | None = None,
+        resources: Iterable[Resource] = ALL,
+        on_change: ChangeListener | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ):
+        self.client, self.namespace, self.selector = client, namespace, selector
+        self.resources = tuple(resources)
+        self.on_change = on_change
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._version = 0
+        self._objects: dict[str, dict[str, Obj]] = {r.kind: {} for r in self.resources}
+        self._pods_by_job: dict[str, dict[str, Obj]] = {}
+        self._events_by_uid: dict[str, dict[str, Obj]] = {}
+        self._states: dict[str, WatchState] = {
+            r.kind: WatchState(r.kind, Phase.CONNECTING, clock()) for r in self.resources
+        }
+        self._reflectors = [_Reflector(self, r) for r in self.resources]
+
+    # -- life ------------------------------------------------------------------------
+    def start(self) -> ClusterCache:
+        for reflector in self._reflectors:
+            reflector.start()
+        return self
+
+    def stop(self) -> None:
+        for reflector in self._reflectors:
+            reflector.stop()
+
+    def wait_synced(self, timeout: float = 30.0) -> bool:
+        """True once every resource has been listed (or is forbidden)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while any(s.phase is Phase.CONNECTING for s in self._states.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+    def wait_changed(self, seen_version: int, timeout: float) -> int:
+        """Block until the cache changes after `seen_version` (or timeout); the new version."""
+        with self._changed:
+            if self._version == seen_version:
+                self._changed.wait(timeout)
+            return self._version
+
+    # -- reads (any thread) ------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def states(self) -> dict[str, WatchState]:
+        with self._lock:
+            return dict(self._states)
+
+    def objects(self, kind: str) -> list[Obj]:
+        with self._lock:
+            return list(self._objects.get(kind, {}).values())
+
+    def jobs(self) -> list[Obj]:
+        return self.objects("Job")
+
+    def cronjobs(self) -> list[Obj]:
+        return self.objects("CronJob")
+
+    def get(self, kind: str, uid: str) -> Obj | None:
+        with self._lock:
+            return self._objects.get(kind, {}).get(uid)
+
+    def pods_of(self, job_uid: str) -> list[Obj]:
+        with self._lock:
+            return list(self._pods_by_job.get(job_uid, {}).values())
+
+    def events_for(self, uid: str) -> list[Obj]:
+        with self._lock:
+            events = list(self._events_by_uid.get(uid, {}).values())
+        return sorted(events, key=_event_time)
+
+    # -- writes (reflector threads) -----------------------------------------------------
+    def _set_state(self, kind: str, phase: Phase, message: str = "") -> None:
+        with self._changed:
+            current = self._states.get(kind)
+            if current and current.phase is phase and current.message == message:
+                return
+            since = current.since if current and current.phase is phase else self.clock()
+            self._states[kind] = WatchState(kind, phase, since, message)
+            self._version += 1
+            self._changed.notify_all()
+        if self.on_change:
+            self.on_change(kind, "STATE", {})
+
+    def _replace(self, kind: str, items: list[Obj]) -> None:
+        fresh = {_uid(o): o for o in items}
+        with self._changed:
+            old = self._objects[kind]
+            removed = [o for uid, o in old.items() if uid not in fresh]
+            changed = [
+                ("ADDED" if uid not in old else "MODIFIED", o)
+                for uid, o in fresh.items()
+                if old.get(uid) is None or _rv(old[uid]) != _rv(o)
+            ]
+            for obj in removed:
+                self._unindex(kind, obj)
+            self._objects[kind] = fresh
+            for _, obj in changed:
+                self._index(kind, obj)
+            self._version += 1
+            self._changed.notify_all()
+        if self.on_change:
+            for obj in removed:
+                self.on_change(kind, "DELETED", obj)
+            for event_type, obj in changed:
+                self.on_change(kind, event_type, obj)
+
+    def _apply(self, kind: str, event_type: str, obj: Obj) -> None:
+        uid = _uid(obj)
+        with self._changed:
+            store = self._objects[kind]
+            old = store.get(uid)
+            if old is not None:
+                self._unindex(kind, old)
+            if event_type == "DELETED":
+                store.pop(uid, None)
+            else:
+                store[uid] = obj
+                self._index(kind, obj)
+            self._version += 1
+            self._changed.notify_all()
+        if self.on_change:
+            self.on_change(kind, event_type, obj)
+
+    def _index(self, kind: str, obj: Obj) -> None:
+        if kind == PODS.kind:
+            job_uid = _job_uid_of_pod(obj)
+            if job_uid:
+                self._pods_by_job.setdefault(job_uid, {})[_uid(obj)] = obj
+        elif kind == "Event":
+            target = (obj.get("involvedObject") or {}).get("uid")
+            if target:
+                events = self._events_by_uid.setdefault(target, {})
+                events[_uid(obj)] = obj
+                if len(events) > MAX_EVENTS_PER_OBJECT:
+                    oldest = min(events.values(), key=_event_time)
+                    del events[_uid(oldest)]
+
+    def _unindex(self, kind: str, obj: Obj) -> None:
+        if kind == PODS.kind:
+            pods = self._pods_by_job.get(_job_uid_of_pod(obj) or "")
+            if pods is not None:
+                pods.pop(_uid(obj), None)
+                if not pods:
+                    del self._pods_by_job[_job_uid_of_pod(obj)]
+        elif kind == "Event":
+            target = (obj.get("involvedObject") or {}).get("uid")
+            events = self._events_by_uid.get(target or "")
+            if events is not None:
+                events.pop(_uid(obj), None)
+                if not events:
+                    del self._events_by_uid[target]
+
+
+def _uid(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    return meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}"
+
+
+def _rv(obj: Obj) -> str:
+    return (obj.get("metadata") or {}).get("resourceVersion", "")
+
+
+def _job_uid_of_pod(pod: Obj) -> str | None:
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    return labels.get("batch.kubernetes.io/controller-uid") or labels.get("controller-uid")
+
+
+def _event_time(event: Obj) -> str:
+    return (
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )

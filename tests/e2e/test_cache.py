@@ -1,0 +1,117 @@
+"""The live cache against the real API server: churn, outages, restarts, permissions."""
+
+from __future__ import annotations
+
+import threading
+
+import cluster as test_cluster
+from conftest import job_manifest
+from support import kubeconfigs
+from support.netcut import CuttableRelay
+
+from kubectl_batch.kube.cache import ClusterCache, Phase
+from kubectl_batch.kube.client import ApiClient
+from kubectl_batch.kube.config import load
+
+
+def names(objects) -> set[str]:
+    return {o["metadata"]["name"] for o in objects}
+
+
+def server_job_names(kubectl) -> set[str]:
+    return names(kubectl.items("jobs"))
+
+
+def parked_job(name: str, **labels) -> dict:
+    """A suspended Job: no pods, so hundreds of them stay cheap."""
+    return job_manifest(name, labels=labels or None, suspend=True)
+
+
+def open_cache(kubeconfig, namespace, **kwargs) -> ClusterCache:
+    cache = ClusterCache(ApiClient(load(kubeconfig=str(kubeconfig))), namespace, **kwargs)
+    cache.start()
+    assert cache.wait_synced(30)
+    return cache
+
+
+def test_cache_converges_with_the_server_under_churn(kubectl, cluster, namespace):
+    kubectl.create(*(parked_job(f"early-{i}") for i in range(120)))
+    cache = open_cache(cluster, namespace)
+    try:
+        assert names(cache.jobs()) == server_job_names(kubectl)
+
+        def create_more():
+            kubectl.create(*(parked_job(f"late-{i}") for i in range(100)))
+
+        creator = threading.Thread(target=create_more)
+        creator.start()
+        kubectl.run("delete", "jobs", *(f"early-{i}" for i in range(0, 120, 2)), "--wait=false")
+        creator.join()
+        kubectl.wait_for(
+            lambda: names(cache.jobs()) == server_job_names(kubectl),
+            timeout=30,
+            what="cache to equal the server",
+        )
+        assert len(cache.jobs()) == 160
+    finally:
+        cache.stop()
+
+
+def test_cache_catches_up_after_a_network_outage(kubectl, cluster, namespace):
+    host, port = kubeconfigs.server_of(cluster)
+    relay = CuttableRelay(host, port)
+    kubectl.create(*(parked_job(f"job-{i}") for i in range(10)))
+    cache = open_cache(kubeconfigs.via_port(cluster, relay.port), namespace)
+    try:
+        relay.cut()
+        kubectl.wait_for(
+            lambda: cache.states()["Job"].phase is Phase.RECONNECTING, what="reconnecting state"
+        )
+        # The world moves on while we cannot see it.
+        kubectl.run("delete", "jobs", "job-0", "job-1", "job-2", "--wait=false")
+        kubectl.create(parked_job("born-during-outage"))
+        relay.restore()
+        kubectl.wait_for(
+            lambda: names(cache.jobs()) == server_job_names(kubectl), what="cache == server"
+        )
+        assert "job-0" not in names(cache.jobs())
+        assert "born-during-outage" in names(cache.jobs())
+        kubectl.wait_for(lambda: cache.states()["Job"].phase is Phase.CONNECTED, what="connected")
+    finally:
+        cache.stop()
+        relay.close()
+
+
+def test_cache_survives_an_api_server_restart(kubectl, cluster, namespace):
+    kubectl.create(parked_job("before"))
+    cache = open_cache(cluster, namespace)
+    try:
+        seen = []
+        cache.on_change = lambda kind, event, obj: seen.append(cache.states()["Job"].phase)
+        test_cluster.restart_component("kube-apiserver", down_for=2)
+        assert Phase.RECONNECTING in seen
+        kubectl.create(parked_job("after"))
+        kubectl.wait_for(lambda: "after" in names(cache.jobs()), what="job made after restart")
+        assert names(cache.jobs()) == {"before", "after"}
+        assert cache.states()["Job"].phase is Phase.CONNECTED
+    finally:
+        cache.stop()
+
+
+def test_forbidden_resource_degrades_alone(kubectl, namespace):
+    kubeconfig = kubeconfigs.restricted(
+        kubectl,
+        namespace,
+        [{"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["list", "watch"]}],
+    )
+    kubectl.create(parked_job("visible"))
+    cache = open_cache(kubeconfig, namespace)
+    try:
+        states = cache.states()
+        assert states["Pod"].phase is Phase.FORBIDDEN
+        assert 'cannot list resource "pods"' in states["Pod"].message
+        assert states["Event"].phase is Phase.FORBIDDEN
+        assert states["Job"].phase is Phase.CONNECTED
+        assert names(cache.jobs()) == {"visible"}
+    finally:
+        cache.stop()

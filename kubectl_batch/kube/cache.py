@@ -14,6 +14,7 @@ by waiting on `wait_changed`.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -77,10 +78,9 @@ class _Reflector(threading.Thread):
         self.stopping.set()
         response = self._response
         if response is not None:
-            try:
+            # Closing a dead socket may fail; we are leaving anyway.
+            with contextlib.suppress(Exception):
                 response.shutdown() if hasattr(response, "shutdown") else response.close()
-            except Exception:  # noqa: BLE001 - closing a dead socket may fail; we are leaving
-                pass
 
     def _sleep(self, seconds: float) -> None:
         self.stopping.wait(seconds)

@@ -3,6 +3,7 @@ outage between our client and the test cluster's API server."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -24,10 +25,8 @@ class CuttableRelay:
         self._open.clear()
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
             self._sockets.clear()
 
@@ -67,7 +66,5 @@ class CuttableRelay:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

@@ -160,6 +160,18 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
                 "passed before it could start",
                 pending_run=late,
             )
+    if active and policy == "Forbid":
+        return outlook(
+            CronState.SCHEDULED,
+            f"the next run is skipped if job {active[0]} is still active then "
+            "(concurrencyPolicy Forbid)",
+        )
+    if active and policy == "Replace":
+        return outlook(
+            CronState.SCHEDULED,
+            f"the next run replaces job {active[0]} if it is still active then "
+            "(concurrencyPolicy Replace)",
+        )
     return outlook(CronState.SCHEDULED, "")
 
 

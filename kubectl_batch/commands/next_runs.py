@@ -1,0 +1,204 @@
+"""`kubectl batch next-runs`: when CronJobs will fire, as the CronJob controller decides.
+
+Live: one paginated LIST of CronJobs, then pure computation (domain/cronjobs.py).
+Offline (--schedule): no cluster, no kubeconfig.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+
+from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
+from kubectl_batch.domain.cronjobs import CronJobOutlook, CronState, cronjob_outlook
+from kubectl_batch.domain.timeutil import format_age_since, format_duration, parse_time
+
+MAX_COUNT = 1000
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.count < 1 or args.count > MAX_COUNT:
+        raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
+    now = _after(args.after)
+    if args.schedule is not None:
+        return _offline(args, now)
+    if args.time_zone is not None:
+        raise ValueError("--time-zone goes with --schedule (live CronJobs use spec.timeZone)")
+    return _live(args, now)
+
+
+def _after(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        when = parse_time(text)
+    except ValueError:
+        when = None
+    if when is None or "T" not in text.upper():
+        raise ValueError(
+            f'invalid --after "{text}": use an RFC 3339 time such as 2026-03-27T00:00:00Z'
+        )
+    return when
+
+
+def _offline(args: argparse.Namespace, now: datetime) -> int:
+    if args.names or args.selector or args.all_namespaces:
+        raise ValueError("--schedule computes one schedule offline: drop CronJob names, -l and -A")
+    schedule = parse_schedule(args.schedule)
+    zone = load_zone(args.time_zone)
+    runs = schedule.next_runs(now, zone, args.count)
+    if not runs:
+        raise ScheduleError(
+            f'schedule "{args.schedule}" never fires within five years of '
+            f"{_rfc3339(now)}: the CronJob controller would report it as invalid"
+        )
+    item = {
+        "namespace": None,
+        "name": None,
+        "schedule": args.schedule,
+        "timeZone": args.time_zone,
+        "suspend": False,
+        "nextRuns": [_rfc3339(t) for t in runs],
+    }
+    if args.output in ("json", "yaml"):
+        _dump({"items": [item]}, args.output)
+        return 0
+    from kubectl_batch.commands.table import format_table
+
+    headers = ["SCHEDULE", "TIMEZONE", "NEXT", "RUNS"]
+    row = [
+        args.schedule,
+        args.time_zone or "UTC",
+        _relative(runs[0], now),
+        ", ".join(_local(t, zone) for t in runs),
+    ]
+    sys.stdout.write(format_table(headers, [row]))
+    return 0
+
+
+def _live(args: argparse.Namespace, now: datetime) -> int:
+    from kubectl_batch.commands.connect import connect
+    from kubectl_batch.kube.resources import CRONJOBS, list_all
+
+    client = connect(args)
+    namespace = None if args.all_namespaces else client.config.namespace
+    cronjobs, _ = list_all(client, CRONJOBS, namespace, args.selector)
+    missing: list[str] = []
+    if args.names:
+        by_name = {c["metadata"]["name"]: c for c in cronjobs}
+        missing = [n for n in args.names if n not in by_name]
+        cronjobs = [by_name[n] for n in dict.fromkeys(args.names) if n in by_name]
+    outlooks = sorted(
+        (cronjob_outlook(c, now, args.count) for c in cronjobs),
+        key=lambda o: (o.next_run is None, o.next_run or now, o.namespace, o.name),
+    )
+    if args.output in ("json", "yaml"):
+        _dump({"items": [_item(o) for o in outlooks]}, args.output)
+    elif outlooks:
+        sys.stdout.write(_table(outlooks, now, args))
+    elif not missing:
+        where = "any namespace" if namespace is None else f"{namespace} namespace"
+        print(f"No resources found in {where}.", file=sys.stderr)
+    for name in missing:
+        print(f'error: cronjobs.batch "{name}" not found', file=sys.stderr)
+    return 1 if missing else 0
+
+
+def _item(o: CronJobOutlook) -> dict:
+    return {
+        "namespace": o.namespace,
+        "name": o.name,
+        "schedule": o.schedule,
+        "timeZone": o.time_zone,
+        "suspend": o.suspended,
+        "nextRuns": [_rfc3339(t) for t in o.next_runs],
+        "state": o.state.value,
+        "reason": o.reason or None,
+        "pendingRun": _rfc3339(o.pending_run) if o.pending_run else None,
+        "lastScheduleTime": _rfc3339(o.last_schedule) if o.last_schedule else None,
+        "lastSuccessfulTime": _rfc3339(o.last_successful) if o.last_successful else None,
+        "active": list(o.active),
+        "concurrencyPolicy": o.concurrency_policy,
+        "startingDeadlineSeconds": o.starting_deadline_seconds,
+    }
+
+
+def _next_text(o: CronJobOutlook, now: datetime) -> str:
+    if o.state is CronState.INVALID:
+        return "<invalid>"
+    if o.state is CronState.SUSPENDED:
+        return "<suspended>"
+    if o.state is CronState.DUE:
+        return "due now"
+    if o.state is CronState.BLOCKED:
+        return "blocked"
+    if o.next_run is None:
+        return "<never>"
+    return _relative(o.next_run, now)
+
+
+def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespace) -> str:
+    from kubectl_batch.commands.table import format_table
+
+    wide = args.output == "wide"
+    headers = ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "LAST SCHEDULE", "NEXT", "RUNS"]
+    if args.all_namespaces:
+        headers.insert(0, "NAMESPACE")
+    if wide:
+        headers += ["CONCURRENCY", "DEADLINE", "ACTIVE", "LAST SUCCESSFUL"]
+    headers.append("NOTE")
+    rows = []
+    for o in outlooks:
+        row = [
+            o.name,
+            o.schedule,
+            o.time_zone or "<none>",
+            "True" if o.suspended else "False",
+            format_age_since(o.last_schedule, now) if o.last_schedule else "<none>",
+            _next_text(o, now),
+            ", ".join(_local(t, o.zone) for t in o.next_runs) or "<none>",
+        ]
+        if args.all_namespaces:
+            row.insert(0, o.namespace)
+        if wide:
+            row += [
+                o.concurrency_policy,
+                f"{o.starting_deadline_seconds}s"
+                if o.starting_deadline_seconds is not None
+                else "<none>",
+                ",".join(o.active) or "<none>",
+                format_age_since(o.last_successful, now) if o.last_successful else "<none>",
+            ]
+        row.append(_one_line(o.reason))
+        rows.append(row)
+    return format_table(headers, rows)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _relative(when: datetime, now: datetime) -> str:
+    return f"in {format_duration(when - now)}"
+
+
+def _local(when: datetime, zone) -> str:
+    """A fire time in the CronJob's zone, offset shown: 2026-03-27 09:00+01:00."""
+    local = when.astimezone(zone)
+    text = local.isoformat(sep=" ", timespec="seconds")
+    return text[:-9] + text[-6:] if local.second == 0 else text
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dump(data: dict, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(data, indent=4) + "\n")
+    else:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(data, sort_keys=False))

@@ -1,0 +1,182 @@
+"""`kubectl batch next-runs` predicts what the real CronJob controller then does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+
+
+def cronjob(name: str, schedule: str, *, outcome: str = "succeed", **spec) -> dict:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": schedule,
+            **spec,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "metadata": {"annotations": {"test.kubectl-batch.io/outcome": outcome}},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "main", "image": "busybox"}],
+                        },
+                    }
+                }
+            },
+        },
+    }
+
+
+def next_runs(cluster, namespace: str, *args: str) -> dict:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubectl_batch",
+            "next-runs",
+            "--kubeconfig",
+            str(cluster),
+            "-n",
+            namespace,
+            "-o",
+            "json",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return {item["name"]: item for item in json.loads(done.stdout)["items"]}
+
+
+def scheduled_at(job: dict) -> datetime:
+    """The fire time the controller stamped on a Job (RFC 3339 in the CronJob's zone)."""
+    return datetime.fromisoformat(
+        job["metadata"]["annotations"][SCHEDULED_AT].replace("Z", "+00:00")
+    )
+
+
+def instant(rfc3339: str) -> datetime:
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
+
+
+def jobs_of(kubectl, cronjob_name: str) -> list[dict]:
+    jobs = [
+        j
+        for j in kubectl.items("jobs")
+        if any(r["name"] == cronjob_name for r in j["metadata"].get("ownerReferences", []))
+    ]
+    return sorted(jobs, key=scheduled_at)
+
+
+def test_controller_fires_when_next_runs_says(kubectl, cluster, namespace):
+    now = datetime.now(timezone.utc)
+    if now.second > 50:  # keep the first boundary from racing the creation below
+        import time
+
+        time.sleep(61 - now.second)
+        now = datetime.now(timezone.utc)
+    # A minute that comes next in Kolkata (UTC+05:30) but is half an hour away in UTC:
+    # only the time zone decides whether it fires at the next boundary.
+    kolkata_minute = ((now + timedelta(minutes=1)).minute + 30) % 60
+    kubectl.apply(
+        cronjob("every", "* * * * *"),
+        cronjob("paused", "* * * * *", suspend=True),
+        cronjob("forbid", "* * * * *", outcome="run", concurrencyPolicy="Forbid"),
+        cronjob("kolkata", f"{kolkata_minute} * * * *", timeZone="Asia/Kolkata"),
+    )
+    predicted = next_runs(cluster, namespace, "--count", "2")
+    assert predicted["paused"]["nextRuns"] == []
+    assert predicted["paused"]["state"] == "suspended"
+    first_boundary = predicted["every"]["nextRuns"][0]
+    assert predicted["kolkata"]["nextRuns"][0] == first_boundary
+
+    kubectl.wait_for(
+        lambda: all(jobs_of(kubectl, n) for n in ("every", "forbid", "kolkata")),
+        timeout=90,
+        what="the first fire time",
+    )
+    for name in ("every", "forbid", "kolkata"):
+        job = jobs_of(kubectl, name)[0]
+        assert scheduled_at(job) == instant(first_boundary)
+    assert jobs_of(kubectl, "paused") == []
+
+    # Forbid with its first Job still running: the next run will be skipped, and says so.
+    kubectl.wait_for(
+        lambda: kubectl.get("cronjob", "forbid").get("status", {}).get("active"),
+        what="forbid's job to be active",
+    )
+    during = next_runs(cluster, namespace)
+    assert "skipped" in during["forbid"]["reason"]
+    assert during["forbid"]["active"] == [jobs_of(kubectl, "forbid")[0]["metadata"]["name"]]
+
+    second_boundary = predicted["every"]["nextRuns"][1]
+    kubectl.wait_for(
+        lambda: len(jobs_of(kubectl, "every")) >= 2, timeout=90, what="the second fire time"
+    )
+    assert scheduled_at(jobs_of(kubectl, "every")[1]) == instant(second_boundary)
+    kubectl.wait_for(
+        lambda: any(
+            e["reason"] == "JobAlreadyActive"
+            for e in kubectl.items("events")
+            if e["involvedObject"]["name"] == "forbid"
+        ),
+        timeout=30,
+        what="the controller to skip forbid's run",
+    )
+    assert len(jobs_of(kubectl, "forbid")) == 1
+    assert jobs_of(kubectl, "paused") == []
+    # What a blocked run looks like to us once the controller has skipped it.
+    blocked = next_runs(cluster, namespace)["forbid"]
+    assert blocked["state"] in ("blocked", "scheduled")
+    assert blocked["reason"]
+
+
+def test_live_rows_show_invalid_schedules_without_failing(kubectl, cluster, namespace):
+    # The API accepts "0 0 30 2 *" (it parses) although it never fires.
+    kubectl.apply(cronjob("never", "0 0 30 2 *"), cronjob("fine", "0 0 * * *"))
+    got = next_runs(cluster, namespace)
+    assert got["never"]["state"] == "never" and got["never"]["nextRuns"] == []
+    assert got["fine"]["nextRuns"]
+
+
+def test_after_replaces_now_for_live_cronjobs(kubectl, cluster, namespace):
+    kubectl.apply(cronjob("weekday", "0 9 * * 1-5", timeZone="Europe/Berlin"))
+    got = next_runs(cluster, namespace, "--after", "2030-03-29T00:00:00Z", "--count", "3")
+    # 2030-03-31 is the EU switch to summer time: 09:00 CET = 08:00Z, CEST = 07:00Z.
+    assert got["weekday"]["nextRuns"] == [
+        "2030-03-29T08:00:00Z",
+        "2030-04-01T07:00:00Z",
+        "2030-04-02T07:00:00Z",
+    ]
+
+
+def test_names_not_found_fail_but_found_ones_print(kubectl, cluster, namespace):
+    kubectl.apply(cronjob("present", "0 0 * * *"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubectl_batch",
+            "next-runs",
+            "--kubeconfig",
+            str(cluster),
+            "-n",
+            namespace,
+            "present",
+            "absent",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[1].startswith("present ")
+    assert done.stderr.strip() == 'error: cronjobs.batch "absent" not found'

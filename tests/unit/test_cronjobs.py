@@ -1,0 +1,148 @@
+"""CronJob outlook: what the controller does next, with a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from kubectl_batch.domain.cronjobs import CronState, cronjob_outlook, owned_jobs
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def cronjob(
+    schedule="0 9 * * 1-5", *, tz=None, last=None, created="2026-03-01T00:00:00Z", active=(), **spec
+) -> dict:
+    cj = {
+        "metadata": {
+            "name": "report",
+            "namespace": "etl",
+            "uid": "u-1",
+            "creationTimestamp": created,
+        },
+        "spec": {"schedule": schedule, **spec},
+        "status": {},
+    }
+    if tz:
+        cj["spec"]["timeZone"] = tz
+    if last:
+        cj["status"]["lastScheduleTime"] = last
+    if active:
+        cj["status"]["active"] = [{"kind": "Job", "name": n} for n in active]
+    return cj
+
+
+def test_next_runs_follow_the_zone_across_daylight_saving():
+    o = cronjob_outlook(
+        cronjob(tz="Europe/Berlin", last="2026-03-26T08:00:00Z"), utc("2026-03-27T00:00:30Z")
+    )
+    assert o.state is CronState.SCHEDULED
+    assert [t.isoformat() for t in o.next_runs] == [
+        "2026-03-27T08:00:00+00:00",
+        "2026-03-30T07:00:00+00:00",
+        "2026-03-31T07:00:00+00:00",
+    ]
+
+
+def test_anchor_is_creation_time_before_the_first_run():
+    o = cronjob_outlook(
+        cronjob("*/10 * * * *", created="2026-03-27T00:03:00Z"), utc("2026-03-27T00:05:00Z")
+    )
+    assert o.next_run == utc("2026-03-27T00:10:00Z")
+
+
+def test_every_counts_from_the_last_run_not_from_the_clock():
+    o = cronjob_outlook(
+        cronjob("@every 7m", last="2026-03-27T00:00:10Z"), utc("2026-03-27T00:00:30Z")
+    )
+    assert o.next_runs[:2] == (utc("2026-03-27T00:07:10Z"), utc("2026-03-27T00:14:10Z"))
+
+
+def test_a_fire_time_just_passed_is_due_now():
+    o = cronjob_outlook(
+        cronjob("0 * * * *", last="2026-03-27T09:00:00Z"), utc("2026-03-27T10:00:00.400Z")
+    )
+    assert o.state is CronState.DUE
+    assert o.pending_run == utc("2026-03-27T10:00:00Z")
+    assert o.next_run == utc("2026-03-27T11:00:00Z")
+
+
+def test_forbid_with_an_active_job_blocks_the_due_run():
+    o = cronjob_outlook(
+        cronjob(
+            "0 * * * *",
+            last="2026-03-27T09:00:00Z",
+            active=["report-29"],
+            concurrencyPolicy="Forbid",
+        ),
+        utc("2026-03-27T10:00:05Z"),
+    )
+    assert o.state is CronState.BLOCKED
+    assert "waits for job report-29" in o.reason
+
+
+def test_forbid_with_an_active_job_warns_the_next_run_may_be_skipped():
+    o = cronjob_outlook(
+        cronjob(
+            "0 * * * *",
+            last="2026-03-27T10:00:00Z",
+            active=["report-29"],
+            concurrencyPolicy="Forbid",
+        ),
+        utc("2026-03-27T10:20:00Z"),
+    )
+    assert o.state is CronState.SCHEDULED
+    assert "skipped if job report-29 is still active" in o.reason
+
+
+def test_run_older_than_the_starting_deadline_is_missed():
+    o = cronjob_outlook(
+        cronjob("0 9 * * *", last="2026-03-25T09:00:00Z", startingDeadlineSeconds=60),
+        utc("2026-03-26T09:05:00Z"),
+    )
+    assert o.state is CronState.MISSED
+    assert o.pending_run == utc("2026-03-26T09:00:00Z")
+    assert "startingDeadlineSeconds (60s)" in o.reason
+    assert o.next_run == utc("2026-03-27T09:00:00Z")
+
+
+def test_suspended_shows_no_next_run_and_what_resuming_does():
+    o = cronjob_outlook(
+        cronjob("0 9 * * *", last="2026-03-25T09:00:00Z", suspend=True), utc("2026-03-26T10:00:00Z")
+    )
+    assert o.state is CronState.SUSPENDED and o.next_runs == ()
+    assert "resuming runs the missed 2026-03-26 09:00 UTC run at once" in o.reason
+
+
+def test_schedule_that_never_fires():
+    o = cronjob_outlook(cronjob("0 0 30 2 *"), utc("2026-03-26T10:00:00Z"))
+    assert o.state is CronState.NEVER and o.next_runs == ()
+
+
+@pytest.mark.parametrize("schedule,tz", [("0 0 L * *", None), ("0 9 * * *", "Mars/Olympus")])
+def test_invalid_schedule_or_zone_is_a_row_state_not_a_crash(schedule, tz):
+    o = cronjob_outlook(cronjob(schedule, tz=tz), utc("2026-03-26T10:00:00Z"))
+    assert o.state is CronState.INVALID and o.reason
+
+
+def test_owned_jobs_are_the_controllers_own_by_uid():
+    cj = cronjob()
+    mine = {
+        "metadata": {
+            "name": "a",
+            "creationTimestamp": "2026-03-02T00:00:00Z",
+            "ownerReferences": [{"uid": "u-1", "controller": True}],
+        }
+    }
+    older = {
+        "metadata": {
+            "name": "b",
+            "creationTimestamp": "2026-03-01T00:00:00Z",
+            "ownerReferences": [{"uid": "u-1", "controller": True}],
+        }
+    }
+    other = {"metadata": {"name": "c", "ownerReferences": [{"uid": "u-2", "controller": True}]}}
+    assert [j["metadata"]["name"] for j in owned_jobs(cj, [mine, other, older])] == ["b", "a"]

@@ -124,6 +124,124 @@ def build_parser() -> Parser:
         "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
     )
     nr.set_defaults(handler="kubectl_batch.commands.next_runs")
+
+    # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions.py does the work).
+    actions = "kubectl_batch.commands.actions"
+
+    def dry_run(sub: Parser) -> None:
+        sub.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="ask the API server to check the request without persisting it (dryRun=All)",
+        )
+
+    for verb, help_text, more in (
+        (
+            "suspend",
+            "suspend CronJobs (no new runs) or Jobs (their running pods are terminated)",
+            "Sets spec.suspend=true. A suspended CronJob starts no new Jobs (running ones go\n"
+            "on); a suspended Job's running pods are terminated (not counted as failures) and\n"
+            "start again on resume. Already suspended objects are left unchanged.",
+        ),
+        (
+            "resume",
+            "resume suspended CronJobs or Jobs",
+            "Sets spec.suspend=false. A resumed CronJob without startingDeadlineSeconds runs\n"
+            "its most recent missed schedule at once; a resumed Job starts its pods again and\n"
+            "restarts its activeDeadlineSeconds.",
+        ),
+    ):
+        sub = command(
+            verb,
+            help_text,
+            f"{more}\n\nexamples:\n"
+            f"  kubectl batch {verb} cronjob/nightly-backup job/render\n"
+            f"  kubectl batch {verb} cronjob nightly-backup weekly-report\n"
+            f"  kubectl batch {verb} cronjobs -l team=etl",
+        )
+        sub.add_argument(
+            "objects",
+            nargs="*",
+            metavar="KIND/NAME",
+            help="cronjob/NAME or job/NAME (or KIND NAME ...; or KIND with -l SELECTOR)",
+        )
+        dry_run(sub)
+        sub.set_defaults(handler=actions, action=verb)
+
+    tr = command(
+        "trigger",
+        "run a CronJob now, exactly as `kubectl create job --from=cronjob/NAME`",
+        "Creates a Job from the CronJob's jobTemplate as `kubectl create job --from` does:\n"
+        "the template's labels and annotations, annotation cronjob.kubernetes.io/instantiate:\n"
+        "manual, a controller ownerReference to the CronJob. The Job is named --name, else\n"
+        "<cronjob>-manual-<5 random characters>.",
+    )
+    tr.add_argument("objects", nargs="+", metavar="cronjob/NAME", help="the CronJob to run")
+    tr.add_argument(
+        "--name",
+        dest="job_name",
+        metavar="JOBNAME",
+        help="name of the new Job (default <cronjob>-manual-<random>)",
+    )
+    dry_run(tr)
+    tr.set_defaults(handler=actions, action="trigger")
+
+    rf = command(
+        "retry-failed",
+        "re-run only the failed indexes of a finished Indexed Job",
+        "Creates one Job per failed (or never-succeeded) completion index of a finished\n"
+        "Indexed Job. Each runs one pod with the original JOB_COMPLETION_INDEX (env, and the\n"
+        "completion-index annotation and label) and the original template. The original Job\n"
+        "is not modified. Lineage: label batch.kubectl-batch.io/retry-of=<job>, annotation\n"
+        "batch.kubectl-batch.io/retry-indexes=<index>. Indexes already re-run successfully\n"
+        "or being re-run by an earlier retry are skipped.",
+    )
+    rf.add_argument("objects", nargs="+", metavar="job/NAME", help="the Indexed Job")
+    rf.add_argument(
+        "--max-jobs",
+        type=int,
+        default=100,
+        metavar="N",
+        help="refuse when more than N Jobs would be created (default 100)",
+    )
+    dry_run(rf)
+    rf.set_defaults(handler=actions, action="retry-failed")
+
+    rr = command(
+        "rerun",
+        "run a finished Job again as a whole, from its template",
+        "Creates a new Job (<job>-rerun-<random>) from the finished Job's spec, labelled\n"
+        "batch.kubectl-batch.io/retry-of=<job>. The original Job is not modified.",
+    )
+    rr.add_argument("objects", nargs="+", metavar="job/NAME", help="the finished Job")
+    dry_run(rr)
+    rr.set_defaults(handler=actions, action="rerun")
+
+    de = command(
+        "delete",
+        "delete the Jobs (or CronJobs) matching a label selector, after a preview",
+        "Lists what matches -l (each object checked with a server-side dry-run delete) and how\n"
+        "many pods go with it, asks for confirmation, then deletes each object with\n"
+        "propagationPolicy Background (its pods go too) and a uid precondition: an object\n"
+        "re-created under the same name after the preview is never deleted. Without a TTY,\n"
+        "--yes is required. An empty selector never means everything: use --all.\n\n"
+        "examples:\n"
+        "  kubectl batch delete -l team=ml --dry-run\n"
+        "  kubectl batch delete -l team=ml --kind all --yes",
+    )
+    de.add_argument("objects", nargs="*", help=argparse.SUPPRESS)
+    de.add_argument(
+        "--kind",
+        default="jobs",
+        metavar="jobs|cronjobs|all",
+        help="what to delete (default jobs)",
+    )
+    de.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    de.add_argument(
+        "--all", action="store_true", help="with no selector: delete every one (in the namespace)"
+    )
+    dry_run(de)
+    de.set_defaults(handler=actions, action="delete")
     return parser
 
 

@@ -122,9 +122,10 @@ class TestFieldSyntax:
     def test_weekday_zero_is_sunday(self):
         assert spec("0 0 * * 0").dow == bits(0)
 
-    def test_star_range_ignores_the_rest(self):
-        """Rule: robfig ignores whatever follows "*-" ("*-5" is "*")."""
-        assert spec("*-5 * * * *").minute == spec("* * * * *").minute
+    @pytest.mark.parametrize("token", ["*-5", "*-H", "?-L-x"])
+    def test_star_range_ignores_the_rest(self, token):
+        """Rule: robfig ignores whatever follows "*-" ("*-5" and even "*-H" are "*")."""
+        assert spec(f"{token} * * * *").minute == spec("* * * * *").minute
 
     def test_go_atoi_accepts_plus_sign_and_leading_zeros(self):
         """Rule: values go through strconv.Atoi: "+5" and "007" are numbers."""
@@ -485,10 +486,13 @@ def test_next_in_utc_matches_and_nothing_earlier_matches(case, after):
             t += timedelta(minutes=1)
 
 
-@given(st.text(alphabet="LWH#lwh0123456789-,/*", min_size=1, max_size=6).filter(
-    lambda s: any(c in s for c in "LWH#lwh")))  # fmt: skip
+@given(
+    st.text(alphabet="LWH#lwh0123456789-,/", min_size=1, max_size=6).filter(
+        lambda s: any(c in s for c in "LWH#lwh")
+    )
+)
 def test_letters_l_w_h_and_hash_never_parse_in_the_minute_field(token):
-    """Property: L/W/H/# never make a valid minute field."""
+    """Property: L/W/H/# never make a valid minute field (but "*-H" is "*", see above)."""
     with pytest.raises(ScheduleError, match="minute field"):
         parse_schedule(f"{token} * * * *")
 

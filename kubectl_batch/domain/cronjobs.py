@@ -20,6 +20,7 @@ from typing import Any
 from kubectl_batch.domain.cron import (
     Schedule,
     ScheduleError,
+    ScheduleLoopError,
     load_zone,
     missed_starting_deadline,
     most_recent_schedule_time,
@@ -105,13 +106,23 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
             next_runs=(),
         )
     anchor = schedule_anchor(parse_time(meta.get("creationTimestamp")) or now, last_schedule)
-    due = next_schedule_time(
-        schedule, zone, anchor=anchor, now=now, starting_deadline_seconds=deadline
-    )
-    pending = due.scheduled_time
-    if pending is not None and last_schedule is not None and pending <= last_schedule:
-        pending = None  # already run (the controller checks lastScheduleTime == scheduled)
-    upcoming = _upcoming(schedule, zone, anchor, pending, now, count)
+    try:
+        due = next_schedule_time(
+            schedule, zone, anchor=anchor, now=now, starting_deadline_seconds=deadline
+        )
+        pending = due.scheduled_time
+        if pending is not None and last_schedule is not None and pending <= last_schedule:
+            pending = None  # already run (the controller checks lastScheduleTime == scheduled)
+        upcoming = _upcoming(schedule, zone, anchor, pending, now, count)
+    except ScheduleLoopError as exc:
+        return CronJobOutlook(
+            **base,
+            zone=zone,
+            state=CronState.NEVER,
+            reason=str(exc),
+            pending_run=None,
+            next_runs=(),
+        )
 
     def outlook(state: CronState, reason: str, runs=upcoming, pending_run=pending):
         return CronJobOutlook(

@@ -146,3 +146,12 @@ def test_owned_jobs_are_the_controllers_own_by_uid():
     }
     other = {"metadata": {"name": "c", "ownerReferences": [{"uid": "u-2", "controller": True}]}}
     assert [j["metadata"]["name"] for j in owned_jobs(cj, [mine, other, older])] == ["b", "a"]
+
+
+def test_a_schedule_robfig_would_loop_on_is_reported_not_hung():
+    # Pacific/Apia skipped 2011-12-30: robfig's Next never returns for this one.
+    o = cronjob_outlook(
+        cronjob("0 0 1 * *", tz="Pacific/Apia", created="2011-12-29T00:00:00Z"),
+        utc("2011-12-29T12:00:00Z"),
+    )
+    assert o.state is CronState.NEVER and o.reason

@@ -1,0 +1,481 @@
+"""The Textual app: owns the cache of the current scope, feeds the live screens from it,
+runs the cluster actions in workers and reports their outcome in one place.
+
+Data flow: the :class:`~kubectl_batch.kube.cache.ClusterCache` keeps itself current on its
+reflector threads. One refresher thread worker wakes at most four times a second, and
+only when ``cache.version`` moved (or the screen asked), builds the active screen's model
+off the UI thread and posts it; the screen applies it in place. A 1 s timer ticks the
+countdowns of what is visible. Nothing here blocks on the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from kubectl_batch.domain.clock import system_clock
+from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
+from kubectl_batch.tui.scope import Scope
+from kubectl_batch.tui.screens.base import LiveScreen
+from kubectl_batch.tui.services import Access, Kube, Permissions
+
+#: Seconds between two refreshes of a screen while the cache keeps changing.
+REFRESH_INTERVAL = 0.25
+
+OpenCache = Callable[[Any, Scope], Any]
+
+
+class Refreshed(Message):
+    """A screen's model, built off the UI thread."""
+
+    def __init__(self, screen: LiveScreen, cache: Any, version: int, model: Any) -> None:
+        super().__init__()
+        self.screen, self.cache, self.version, self.model = screen, cache, version, model
+
+
+class PermissionAnswered(Message):
+    """Some permission became known: re-check the keys (coalesced)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PermissionAnswered)
+
+
+class ActionFinished(Message):
+    def __init__(self, title: str, results: list[Any], error: str | None) -> None:
+        super().__init__()
+        self.title, self.results, self.error = title, results, error
+
+
+class Connected(Message):
+    def __init__(self, client: Any, scope: Scope) -> None:
+        super().__init__()
+        self.client, self.scope = client, scope
+
+
+class Listed(Message):
+    """Choices fetched for a picker (namespaces, contexts)."""
+
+    def __init__(self, what: str, values: list[str], error: str | None = None) -> None:
+        super().__init__()
+        self.what, self.values, self.error = what, values, error
+
+
+class DeletePlanned(Message):
+    def __init__(self, plan: Any) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    display: str
+    description: str
+
+
+def describe_error(exc: BaseException) -> str:
+    from kubectl_batch.commands.errors import describe
+
+    return describe(exc)
+
+
+class BatchApp(App):
+    """kubectl batch: Jobs and CronJobs, live."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kubectl batch"
+    BINDINGS = bindings("help", "quit", "back")
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        scope: Scope,
+        open_cache: OpenCache,
+        connect: Callable[[str | None], Any] | None = None,
+        contexts: Callable[[], list[str]] | None = None,
+        kube: Any = None,
+        clock: Callable[[], datetime] = system_clock,
+        keymap: dict[str, str] | None = None,
+        keymap_warnings: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.client, self.scope = client, scope
+        self.clock = clock
+        self.kube = kube if kube is not None else Kube()
+        self._open_cache, self._connect, self._contexts = open_cache, connect, contexts
+        self._user_keymap = dict(keymap or {})
+        self._keymap_warnings = list(keymap_warnings)
+        self.cache: Any = None
+        self._target: LiveScreen | None = None
+        self._poke = threading.Event()
+        #: cache.version last put on screen (tests wait on it).
+        self.shown_version = -1
+        self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
+
+    # -- life -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
+        for warning in self._keymap_warnings:
+            self.notify(warning, title="Keymap", severity="warning", markup=False)
+        self._open(self.scope)
+        from kubectl_batch.tui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        if self.cache is not None:
+            self.cache.stop()
+
+    def _open(self, scope: Scope) -> None:
+        old = self.cache
+        self.scope = scope
+        self.cache = self._open_cache(self.client, scope)
+        if old is not None:
+            old.stop()
+        self.shown_version = -1
+        self._refresher(self.cache)
+
+    @property
+    def can_switch_context(self) -> bool:
+        return self._connect is not None and self._contexts is not None
+
+    # -- feeding screens --------------------------------------------------------------------
+    def follow_screen(self, screen: LiveScreen) -> None:
+        """``screen`` is the one to keep current (it was pushed or uncovered)."""
+        self._target = screen
+        self.poke()
+
+    def poke(self) -> None:
+        """Rebuild the followed screen now (its query changed)."""
+        self._poke.set()
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresher(self, cache: Any) -> None:
+        worker = get_current_worker()
+        seen: tuple[int, LiveScreen | None] = (-1, None)
+        expires: datetime | None = None
+        while not worker.is_cancelled:
+            poked = self._poke.wait(REFRESH_INTERVAL)
+            self._poke.clear()
+            target = self._target
+            if target is None or worker.is_cancelled:
+                continue
+            version = cache.version
+            due = expires is not None and self.clock() >= expires
+            if not poked and not due and seen == (version, target):
+                continue
+            try:
+                model = target.build(cache, self.clock)
+            except Exception as exc:  # noqa: BLE001 - show it, keep refreshing
+                self.call_from_thread(self.report_error, "Refresh", describe_error(exc))
+                seen, expires = (version, target), None
+                continue
+            seen = (version, target)
+            expires = getattr(model, "expires", None)
+            self.post_message(Refreshed(target, cache, version, model))
+
+    def on_refreshed(self, message: Refreshed) -> None:
+        if message.cache is not self.cache or not message.screen.is_attached:
+            return
+        message.screen.show(message.model)
+        self.shown_version = message.version
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if isinstance(screen, LiveScreen):
+            screen.tick(self.clock())
+
+    # -- scope ----------------------------------------------------------------------------
+    def switch_scope(self, **changes: Any) -> None:
+        """Look at another namespace or selector: a new cache for the new scope."""
+        scope = Scope(
+            context=changes.get("context", self.scope.context),
+            namespace=changes.get("namespace", self.scope.namespace),
+            selector=changes.get("selector", self.scope.selector),
+        )
+        if scope == self.scope:
+            return
+        self._open(scope)
+        self.permissions.clear()
+        self._scope_changed()
+
+    def _scope_changed(self) -> None:
+        from kubectl_batch.tui.screens.main import MainScreen
+
+        # Detail screens show objects of the old scope: back to the main screen.
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.scope_changed()
+                self.follow_screen(screen)
+
+    def choose_namespace(self) -> None:
+        self._list_namespaces()
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
+    def _list_namespaces(self) -> None:
+        try:
+            names = self.kube.namespaces(self.client)
+            self.post_message(Listed("namespace", names))
+        except Exception as exc:  # noqa: BLE001 - fall back to typing a name
+            self.post_message(Listed("namespace", [], describe_error(exc)))
+
+    def choose_context(self) -> None:
+        if self._contexts is not None:
+            self._list_contexts()
+
+    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
+    def _list_contexts(self) -> None:
+        assert self._contexts is not None
+        try:
+            self.post_message(Listed("context", self._contexts()))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(Listed("context", [], describe_error(exc)))
+
+    def on_listed(self, message: Listed) -> None:
+        from kubectl_batch.tui.screens.modals import ChoiceScreen, PromptScreen
+
+        if message.what == "namespace":
+            seen = {j.get("metadata", {}).get("namespace", "") for j in self.cache.jobs()}
+            known = sorted(set(message.values) | seen - {""})
+            if message.error or not known:
+                self.push_screen(
+                    PromptScreen(
+                        "Namespace",
+                        self.scope.namespace or "",
+                        "a namespace (empty: all namespaces)",
+                        suggestions=known,
+                        help=f"Cannot list namespaces: {message.error}" if message.error else "",
+                    ),
+                    lambda value: value is not None and self.switch_scope(namespace=value or None),
+                )
+                return
+            choices = [("", "all namespaces"), *((n, n) for n in known)]
+            self.push_screen(
+                ChoiceScreen("Namespace", choices, self.scope.namespace or ""),
+                lambda value: value is not None and self.switch_scope(namespace=value or None),
+            )
+        elif message.what == "context":
+            if message.error:
+                self.report_error("Contexts", message.error)
+                return
+            self.push_screen(
+                ChoiceScreen("Context", [(c, c) for c in message.values], self.scope.context or ""),
+                lambda value: value and self._switch_context(value),
+            )
+
+    def _switch_context(self, context: str) -> None:
+        if context != self.scope.context:
+            self._connect_to(context)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _connect_to(self, context: str) -> None:
+        assert self._connect is not None
+        try:
+            client = self._connect(context)
+            namespace = getattr(getattr(client, "config", None), "namespace", None)
+            scope = Scope(
+                context, None if self.scope.all_namespaces else namespace, self.scope.selector
+            )
+            self.post_message(Connected(client, scope))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(ActionFinished(f"Context {context}", [], describe_error(exc)))
+
+    def on_connected(self, message: Connected) -> None:
+        self.client = message.client
+        self._open(message.scope)
+        self.permissions.clear()
+        self._scope_changed()
+
+    # -- permissions ------------------------------------------------------------------------
+    def _can_i(self, access: Access) -> tuple[bool, str]:
+        return self.kube.actions.can_i(
+            self.client,
+            access.verb,
+            access.resource,
+            access.group,
+            access.namespace,
+            subresource=access.subresource,
+        )
+
+    def _start_permission(self, fetch: Callable[[], None]) -> None:
+        self.run_worker(fetch, thread=True, group="can-i", exit_on_error=False)
+
+    def _answered(self, access: Access) -> None:
+        self.post_message(PermissionAnswered())
+
+    def on_permission_answered(self) -> None:
+        screen = self.screen
+        update = getattr(screen, "update_hint", None)
+        if update is not None:
+            update()
+        else:
+            screen.refresh_bindings()
+
+    # -- actions ----------------------------------------------------------------------------
+    def perform(self, title: str, call: Callable[[Any, Any], Any]) -> None:
+        """Run a cluster action in the exclusive action worker; its outcome is notified."""
+        self.notify(f"{title}…", timeout=2, markup=False)
+        self._perform(title, call)
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False)
+    def _perform(self, title: str, call: Callable[[Any, Any], Any]) -> None:
+        try:
+            result = call(self.kube, self.client)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, in one place
+            self.post_message(ActionFinished(title, [], describe_error(exc)))
+            return
+        results = result if isinstance(result, list) else [result]
+        self.post_message(ActionFinished(title, results, None))
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        if message.error:
+            self.report_error(message.title, message.error)
+            return
+        failed = [r for r in message.results if getattr(r, "changed", True) is False]
+        lines = [str(getattr(r, "message", r)) for r in message.results] or ["done"]
+        self.notify(
+            "\n".join(lines[:10]) + (f"\n… and {len(lines) - 10} more" if len(lines) > 10 else ""),
+            title=message.title,
+            severity="warning" if failed and len(failed) == len(message.results) else "information",
+            markup=False,
+        )
+        self.poke()
+
+    def report_error(self, title: str, error: str) -> None:
+        self.notify(error, title=title, severity="error", timeout=8, markup=False)
+
+    def plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
+        self._plan_delete(selector, kinds, selection)
+
+    @work(thread=True, exclusive=True, group="action", exit_on_error=False)
+    def _plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
+        try:
+            actions = self.kube.actions
+            if selector:
+                plan = actions.plan_delete(self.client, self.scope.namespace, selector, kinds)
+            else:
+                pods = len(self.cache.pods_of(selection.uid)) if selection.kind == "Job" else 0
+                target = actions.DeleteTarget(
+                    selection.kind, selection.namespace, selection.name, selection.uid, pods
+                )
+                plan = actions.DeletePlan("", selection.namespace, (selection.kind,), (target,))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(ActionFinished("Delete", [], describe_error(exc)))
+            return
+        self.post_message(DeletePlanned(plan))
+
+    def on_delete_planned(self, message: DeletePlanned) -> None:
+        from kubectl_batch.tui.screens.modals import DeletePreviewScreen
+
+        plan = message.plan
+
+        def go(confirmed: bool | None) -> None:
+            if confirmed:
+                self.perform(
+                    f"Delete {len(plan.targets)} object(s)",
+                    lambda kube, client: kube.actions.execute_delete(client, plan),
+                )
+
+        self.push_screen(DeletePreviewScreen(plan), go)
+
+    # -- keys -------------------------------------------------------------------------------
+    def key_table(self) -> list[KeyInfo]:
+        keymap = getattr(self, "_keymap", {}) or {}
+        return [
+            KeyInfo(k.id, key_display(keymap.get(k.id, k.keys)), k.description)
+            for k in KEYS.values()
+        ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            from kubectl_batch.tui.screens.main import MainScreen
+
+            return not isinstance(self.screen, MainScreen)
+        return True
+
+    def action_back(self) -> None:
+        from kubectl_batch.tui.screens.main import MainScreen
+
+        if not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from kubectl_batch.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers the keys of the screen it was opened on (the enabled ones)."""
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not active.enabled or binding.action in seen or not binding.description:
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({key_display(key)})",
+                partial(self._run_from_palette, screen, active.node, binding.action),
+            )
+        yield from super().get_system_commands(screen)
+
+    def _run_from_palette(self, screen: Screen, node: Any, action: str) -> None:
+        self.call_later(self.run_action, action, node)
+
+
+def _open_cluster_cache(client: Any, scope: Scope) -> Any:
+    from kubectl_batch.kube.cache import ClusterCache
+
+    return ClusterCache(client, scope.namespace, scope.selector).start()
+
+
+def run_app(client: Any, args: argparse.Namespace) -> int:
+    """Open the UI on ``client`` for the scope of the command-line flags."""
+    from kubectl_batch.kube.client import ApiClient
+    from kubectl_batch.kube.config import context_names, load
+
+    def connect(context: str | None) -> Any:
+        return ApiClient(
+            load(
+                kubeconfig=args.kubeconfig,
+                context=context,
+                namespace=None,
+                request_timeout=args.request_timeout,
+            )
+        )
+
+    scope = Scope(
+        context=client.config.context,
+        namespace=None if getattr(args, "all_namespaces", False) else client.config.namespace,
+        selector=getattr(args, "selector", None),
+    )
+    keymap, warnings = load_keymap()
+    app = BatchApp(
+        client=client,
+        scope=scope,
+        open_cache=_open_cluster_cache,
+        connect=connect,
+        contexts=lambda: context_names(args.kubeconfig),
+        keymap=keymap,
+        keymap_warnings=warnings,
+    )
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,528 @@
+"""Domain objects turned into what the tables show: rows, columns, cells and their styles.
+
+A row (:class:`JobRow`, :class:`CronJobRow`, :class:`PodRow`) is computed once per version
+of its object (off the UI thread) and keeps the timestamps its time-dependent cells are
+computed from, so the 1 s tick re-renders only those "live" cells of the visible rows.
+A :class:`Column` knows its label, width, how to render a row's cell at ``now`` and how to
+sort rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+
+from kubectl_batch.domain.backoff import next_pod_time
+from kubectl_batch.domain.clock import Clock
+from kubectl_batch.domain.cronjobs import CronJobOutlook, CronState, cronjob_outlook
+from kubectl_batch.domain.index_progress import IndexState
+from kubectl_batch.domain.indexes import IndexSet
+from kubectl_batch.domain.jobs import JobSummary, is_pod_ready, pod_completion_index
+from kubectl_batch.domain.timeutil import (
+    UNKNOWN,
+    format_countdown,
+    format_duration,
+    parse_time,
+)
+from kubectl_batch.tui.text import clean, literal
+
+Obj = dict[str, Any]
+
+STATUS_STYLE = {
+    "Complete": "green",
+    "Failed": "bold red",
+    "FailureTarget": "red",
+    "SuccessCriteriaMet": "green",
+    "Terminating": "dim",
+    "Suspended": "magenta",
+    "Running": "yellow",
+}
+
+INDEX_STYLE: dict[IndexState, str] = {
+    IndexState.SUCCEEDED: "green",
+    IndexState.FAILED: "bold red",
+    IndexState.RUNNING: "yellow",
+    IndexState.PENDING: "cyan",
+    IndexState.TERMINATING: "magenta",
+    IndexState.BACKING_OFF: "dark_orange",
+    IndexState.WAITING: "blue",
+    IndexState.INCOMPLETE: "red",
+    IndexState.NOT_STARTED: "grey42",
+}
+
+CRON_STATE_STYLE = {
+    CronState.SCHEDULED: "",
+    CronState.DUE: "yellow",
+    CronState.MISSED: "bold red",
+    CronState.BLOCKED: "dark_orange",
+    CronState.SUSPENDED: "magenta",
+    CronState.INVALID: "bold red",
+    CronState.NEVER: "red",
+}
+
+#: Outcome of a Job in a CronJob's strip of recent runs.
+OUTCOME_MARK = {
+    "Complete": ("✓", "green"),
+    "SuccessCriteriaMet": ("✓", "green"),
+    "Failed": ("✗", "bold red"),
+    "FailureTarget": ("✗", "red"),
+    "Suspended": ("‖", "magenta"),
+    "Terminating": ("·", "dim"),
+    "Running": ("●", "yellow"),
+}
+
+BAR_FULL, BAR_EMPTY = "█", "░"
+
+
+def bar(parts: Sequence[tuple[int, str]], total: int, width: int) -> Text:
+    """A progress bar of ``width`` cells: each (count, style) part takes its share."""
+    text = Text(end="")
+    if total <= 0 or width <= 0:
+        return text
+    used = 0
+    for count, style in parts:
+        cells = min(width - used, round(width * count / total))
+        if count > 0 and cells == 0 and used < width:
+            cells = 1  # a few failures in 100,000 must still show
+        text.append(BAR_FULL * cells, style)
+        used += cells
+    text.append(BAR_EMPTY * (width - used), "grey35")
+    return text
+
+
+def age_text(since: datetime | None, now: datetime) -> str:
+    return format_duration(now - since) if since is not None else UNKNOWN
+
+
+def countdown_text(until: datetime, now: datetime) -> str:
+    return format_countdown(until - now)
+
+
+# ------------------------------------------------------------------ rows
+
+
+@dataclass(frozen=True)
+class JobRow:
+    uid: str
+    namespace: str
+    name: str
+    obj: Obj = field(repr=False, compare=False)
+    summary: JobSummary
+    #: When the controller creates the next pod, while it is backing off.
+    backoff_until: datetime | None
+    pods: int
+    failed_index_count: int
+
+    @property
+    def kind(self) -> str:
+        return "Job"
+
+    @property
+    def has_failed_indexes(self) -> bool:
+        return self.failed_index_count > 0
+
+    def duration(self, now: datetime) -> str:
+        s = self.summary
+        if s.start_time is None:
+            return ""
+        end = s.completion_time or now
+        return format_duration(end - s.start_time)
+
+    def backoff(self, now: datetime) -> Text:
+        if self.backoff_until is None:
+            return Text("", end="")
+        if self.backoff_until > now:
+            return Text(f"retry in {countdown_text(self.backoff_until, now)}", "dark_orange")
+        return Text("retrying", "dark_orange")
+
+    def status(self) -> Text:
+        s = self.summary
+        text = Text(s.status, STATUS_STYLE.get(s.status, ""), end="", no_wrap=True)
+        if s.reason:
+            text.append(" " + clean(s.reason), "dim")
+        return text
+
+    def completions(self) -> Text:
+        s = self.summary
+        text = Text(s.completions.ljust(8), end="", no_wrap=True)
+        if s.spec_completions:
+            text.append(" ")
+            text.append_text(
+                bar(
+                    [(s.succeeded, "green"), (self.failed_index_count, "red")],
+                    s.spec_completions,
+                    8,
+                )
+            )
+        return text
+
+    def origin(self) -> Text:
+        """Where the Job comes from: its CronJob, or the Job it re-runs."""
+        s = self.summary
+        if s.lineage is not None and s.lineage.retry_of:
+            what = f"retry of {clean(s.lineage.retry_of)}"
+            if s.lineage.retry_indexes_text:
+                what += f" (indexes {clean(s.lineage.retry_indexes_text)})"
+            return Text(what, "cyan", end="", no_wrap=True)
+        if s.owner_cronjob:
+            manual = " (manual)" if s.is_manual else ""
+            return Text(f"cronjob/{clean(s.owner_cronjob)}{manual}", end="", no_wrap=True)
+        return Text("", end="")
+
+
+def job_row(job: Obj, pods: Sequence[Obj], clock: Clock) -> JobRow:
+    summary = JobSummary.from_job(job, clock)
+    failed_count = 0
+    if summary.is_indexed and summary.spec_completions:
+        failed_text = (job.get("status") or {}).get("failedIndexes")
+        if failed_text:
+            failed_count = len(IndexSet.parse_lenient(failed_text, summary.spec_completions))
+    return JobRow(
+        uid=summary.uid or f"{summary.namespace}/{summary.name}",
+        namespace=summary.namespace,
+        name=summary.name,
+        obj=job,
+        summary=summary,
+        backoff_until=next_pod_time(job, pods) if pods else None,
+        pods=len(pods),
+        failed_index_count=failed_count,
+    )
+
+
+@dataclass(frozen=True)
+class CronJobRow:
+    uid: str
+    namespace: str
+    name: str
+    obj: Obj = field(repr=False, compare=False)
+    outlook: CronJobOutlook
+    #: Status texts of its Jobs, oldest first (the last few).
+    recent: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        return "CronJob"
+
+    def next_run(self, now: datetime) -> Text:
+        o = self.outlook
+        if o.state is CronState.SCHEDULED and o.next_run is not None:
+            if o.next_run <= now:
+                return Text("due now", "yellow")
+            return Text(f"in {countdown_text(o.next_run, now)}", end="")
+        label = {CronState.DUE: "due now"}.get(o.state, o.state.value)
+        return Text(label, CRON_STATE_STYLE[o.state], end="")
+
+    def strip(self) -> Text:
+        text = Text(end="", no_wrap=True)
+        for status in self.recent:
+            mark, style = OUTCOME_MARK.get(status, ("?", ""))
+            text.append(mark, style)
+        return text
+
+
+def cronjob_row(cronjob: Obj, owned: Sequence[Obj], now: datetime, recent: int = 8) -> CronJobRow:
+    meta = cronjob.get("metadata") or {}
+    from kubectl_batch.domain.jobs import job_status_text
+
+    return CronJobRow(
+        uid=meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}",
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        obj=cronjob,
+        outlook=cronjob_outlook(cronjob, now, 3),
+        recent=tuple(job_status_text(j) for j in owned[-recent:]),
+    )
+
+
+@dataclass(frozen=True)
+class PodRow:
+    uid: str
+    namespace: str
+    name: str
+    obj: Obj = field(repr=False, compare=False)
+    phase: str
+    index: int | None
+    ready: bool
+    restarts: int
+    exit_code: int | None
+    reason: str
+    node: str
+    created: datetime | None
+    failure_count: str
+
+    @property
+    def kind(self) -> str:
+        return "Pod"
+
+
+def pod_row(pod: Obj) -> PodRow:
+    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
+    statuses = list(status.get("containerStatuses") or ())
+    exit_code, reason = None, status.get("reason") or ""
+    for cs in statuses:
+        state = cs.get("state") or {}
+        term = state.get("terminated")
+        if term:
+            if exit_code is None or term.get("exitCode"):
+                exit_code = term.get("exitCode")
+                reason = term.get("reason") or reason
+        elif state.get("waiting"):
+            reason = state["waiting"].get("reason") or reason
+    annotations = meta.get("annotations") or {}
+    return PodRow(
+        uid=meta.get("uid") or meta.get("name", ""),
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        obj=pod,
+        phase=("Terminating" if meta.get("deletionTimestamp") else status.get("phase") or "?"),
+        index=pod_completion_index(pod),
+        ready=is_pod_ready(pod),
+        restarts=sum(int(cs.get("restartCount") or 0) for cs in statuses),
+        exit_code=exit_code,
+        reason=reason,
+        node=(pod.get("spec") or {}).get("nodeName") or "",
+        created=parse_time(meta.get("creationTimestamp")),
+        failure_count=annotations.get("batch.kubernetes.io/job-index-failure-count", ""),
+    )
+
+
+POD_PHASE_STYLE = {
+    "Succeeded": "green",
+    "Failed": "bold red",
+    "Running": "yellow",
+    "Pending": "cyan",
+    "Terminating": "magenta",
+}
+
+
+# ---------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    render: Callable[[Any, datetime], Text]
+    sort: Callable[[Any], Any]
+    #: Changes with time alone: re-rendered by the 1 s tick.
+    live: bool = False
+
+
+def _never(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else float("-inf")
+
+
+def _text(get: Callable[[Any], object], style: str = "") -> Callable[[Any, datetime], Text]:
+    return lambda row, now: literal(get(row), style)
+
+
+NAMESPACE = Column(
+    "namespace", "NAMESPACE", 16, _text(lambda r: r.namespace), lambda r: r.namespace
+)
+
+JOB_COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        NAMESPACE,
+        Column("name", "NAME", 26, _text(lambda r: r.name, "bold"), lambda r: r.name),
+        Column("status", "STATUS", 22, lambda r, n: r.status(), lambda r: r.summary.status),
+        Column(
+            "completions",
+            "COMPLETIONS",
+            17,
+            lambda r, n: r.completions(),
+            lambda r: (
+                r.summary.succeeded / r.summary.spec_completions
+                if r.summary.spec_completions
+                else 0.0
+            ),
+        ),
+        Column(
+            "pods",
+            "A/R/F",
+            8,
+            lambda r, n: Text(
+                f"{r.summary.active}/{r.summary.ready}/{r.summary.failed}",
+                "red" if r.summary.failed else "",
+                end="",
+            ),
+            lambda r: (r.summary.active, r.summary.failed),
+        ),
+        Column(
+            "backoff",
+            "BACKOFF",
+            13,
+            lambda r, n: r.backoff(n),
+            lambda r: _never(r.backoff_until),
+            live=True,
+        ),
+        Column(
+            "duration",
+            "DURATION",
+            8,
+            lambda r, n: Text(r.duration(n), end=""),
+            lambda r: r.summary.elapsed or timedelta(0),
+            live=True,
+        ),
+        Column(
+            "age",
+            "AGE",
+            6,
+            lambda r, n: Text(age_text(r.summary.created, n), end=""),
+            lambda r: -_never(r.summary.created),
+            live=True,
+        ),
+        Column("origin", "FROM", 22, lambda r, n: r.origin(), lambda r: r.origin().plain),
+    )
+}
+
+CRONJOB_COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        NAMESPACE,
+        Column("name", "NAME", 28, _text(lambda r: r.name, "bold"), lambda r: r.name),
+        Column("schedule", "SCHEDULE", 16, _text(lambda r: r.outlook.schedule), lambda r: r.name),
+        Column(
+            "timezone",
+            "TIME ZONE",
+            16,
+            lambda r, n: literal(
+                r.outlook.time_zone or "UTC*", "" if r.outlook.time_zone else "dim"
+            ),
+            lambda r: r.outlook.time_zone or "",
+        ),
+        Column(
+            "suspend",
+            "SUSP",
+            4,
+            lambda r, n: Text("yes", "magenta") if r.outlook.suspended else Text(""),
+            lambda r: r.outlook.suspended,
+        ),
+        Column(
+            "active",
+            "ACT",
+            3,
+            lambda r, n: Text(str(len(r.outlook.active)), end=""),
+            lambda r: len(r.outlook.active),
+        ),
+        Column(
+            "last_schedule",
+            "LAST RUN",
+            8,
+            lambda r, n: Text(
+                age_text(r.outlook.last_schedule, n) if r.outlook.last_schedule else "never",
+                end="",
+            ),
+            lambda r: -_never(r.outlook.last_schedule),
+            live=True,
+        ),
+        Column(
+            "next",
+            "NEXT RUN",
+            12,
+            lambda r, n: r.next_run(n),
+            lambda r: _never(r.outlook.next_run),
+            live=True,
+        ),
+        Column(
+            "last_success",
+            "LAST OK",
+            8,
+            lambda r, n: Text(
+                age_text(r.outlook.last_successful, n) if r.outlook.last_successful else "-",
+                end="",
+            ),
+            lambda r: -_never(r.outlook.last_successful),
+            live=True,
+        ),
+        Column("recent", "RECENT", 10, lambda r, n: r.strip(), lambda r: r.recent),
+    )
+}
+
+POD_COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("name", "POD", 36, _text(lambda r: r.name), lambda r: r.name),
+        Column(
+            "index",
+            "INDEX",
+            6,
+            lambda r, n: Text("" if r.index is None else str(r.index), end=""),
+            lambda r: -1 if r.index is None else r.index,
+        ),
+        Column(
+            "phase",
+            "PHASE",
+            12,
+            lambda r, n: Text(r.phase, POD_PHASE_STYLE.get(r.phase, ""), end=""),
+            lambda r: r.phase,
+        ),
+        Column(
+            "ready",
+            "READY",
+            5,
+            lambda r, n: Text("yes" if r.ready else "no", end=""),
+            lambda r: r.ready,
+        ),
+        Column(
+            "exit",
+            "EXIT",
+            5,
+            lambda r, n: Text(
+                "" if r.exit_code is None else str(r.exit_code),
+                "red" if r.exit_code else "",
+                end="",
+            ),
+            lambda r: -1 if r.exit_code is None else r.exit_code,
+        ),
+        Column("reason", "REASON", 18, _text(lambda r: r.reason), lambda r: r.reason),
+        Column(
+            "failures",
+            "FAILS",
+            5,
+            _text(lambda r: r.failure_count),
+            lambda r: r.failure_count,
+        ),
+        Column("node", "NODE", 14, _text(lambda r: r.node), lambda r: r.node),
+        Column(
+            "age",
+            "AGE",
+            6,
+            lambda r, n: Text(age_text(r.created, n), end=""),
+            lambda r: -_never(r.created),
+            live=True,
+        ),
+    )
+}
+
+
+def pick(columns: dict[str, Column], keys: Iterable[str]) -> tuple[Column, ...]:
+    return tuple(columns[k] for k in keys)
+
+
+def job_columns(all_namespaces: bool) -> tuple[Column, ...]:
+    keys = [k for k in JOB_COLUMNS if k != "namespace" or all_namespaces]
+    return pick(JOB_COLUMNS, keys)
+
+
+def cronjob_columns(all_namespaces: bool) -> tuple[Column, ...]:
+    keys = [k for k in CRONJOB_COLUMNS if k != "namespace" or all_namespaces]
+    return pick(CRONJOB_COLUMNS, keys)
+
+
+def sort_rows(rows: Iterable[Any], column: Column, reverse: bool) -> list[Any]:
+    """Rows ordered by ``column`` (ties by namespace/name), as uids."""
+    return sorted(rows, key=lambda r: (column.sort(r), r.namespace, r.name), reverse=reverse)
+
+
+def name_matches(row: Any, needle: str) -> bool:
+    """The `/` filter: case-insensitive substring of the name (or ``namespace/name``)."""
+    if not needle:
+        return True
+    needle = needle.lower()
+    return needle in row.name.lower() or needle in f"{row.namespace}/{row.name}".lower()

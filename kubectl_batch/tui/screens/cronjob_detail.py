@@ -1,0 +1,217 @@
+"""CronJob detail: the next fire times (in its zone and locally), its policy, the history of
+its Jobs, and why runs were missed or skipped when the controller's events say so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from kubectl_batch.domain.cronjobs import CronJobOutlook, cronjob_outlook, owned_jobs
+from kubectl_batch.domain.timeutil import format_countdown
+from kubectl_batch.tui.present import (
+    CRON_STATE_STYLE,
+    JOB_COLUMNS,
+    JobRow,
+    age_text,
+    job_row,
+    pick,
+)
+from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
+from kubectl_batch.tui.screens.job_detail import EventRow, event_rows, fill_events
+from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.widgets.live_table import LiveTable
+from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+
+Obj = dict[str, Any]
+NEXT_RUNS = 5
+#: Events of the CronJob controller that explain a run that did not happen.
+SKIP_REASONS = frozenset({"MissSchedule", "JobAlreadyActive", "TooManyMissedTimes"})
+HISTORY_COLUMNS = pick(
+    JOB_COLUMNS, ("name", "status", "completions", "pods", "duration", "age", "origin")
+)
+
+
+@dataclass(frozen=True)
+class CronJobModel:
+    cronjob: Obj | None
+    outlook: CronJobOutlook | None = None
+    history: list[JobRow] = field(default_factory=list)
+    skipped: list[EventRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    states: dict[str, Any] = field(default_factory=dict)
+    expires: datetime | None = None
+
+
+def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
+    cronjob = cache.get("CronJob", uid)
+    if cronjob is None:
+        return CronJobModel(None, states=cache.states())
+    now = clock()
+    outlook = cronjob_outlook(cronjob, now, NEXT_RUNS)
+    jobs = owned_jobs(cronjob, cache.jobs())
+    history = [
+        job_row(j, cache.pods_of((j.get("metadata") or {}).get("uid", "")), clock)
+        for j in reversed(jobs)
+    ]
+    events = event_rows(cache.events_for(uid))
+    return CronJobModel(
+        cronjob=cronjob,
+        outlook=outlook,
+        history=history,
+        skipped=[e for e in events if e.reason in SKIP_REASONS],
+        events=events,
+        states=cache.states(),
+        expires=outlook.next_run,
+    )
+
+
+def _line(label: str, value: Text | str, style: str = "") -> Text:
+    text = Text(f"{label:<16}", "bold dim")
+    text.append_text(value if isinstance(value, Text) else literal(value, style))
+    return text
+
+
+def header_text(model: CronJobModel, now: datetime) -> Group:
+    o, cj = model.outlook, model.cronjob
+    assert o is not None and cj is not None
+    spec = cj.get("spec") or {}
+    title = Text(f"cronjob {clean(o.namespace)}/{clean(o.name)}  ", "bold")
+    title.append(o.state.value, CRON_STATE_STYLE[o.state] or "green")
+    out = [title]
+    if o.reason:
+        out.append(literal(o.reason, "italic " + (CRON_STATE_STYLE[o.state] or "")))
+    out.append(_line("schedule", f"{o.schedule}  ({o.zone_label})"))
+    policy = (
+        f"concurrency {o.concurrency_policy}  startingDeadlineSeconds "
+        f"{o.starting_deadline_seconds if o.starting_deadline_seconds is not None else '-'}  "
+        f"history: {spec.get('successfulJobsHistoryLimit', 3)} successful, "
+        f"{spec.get('failedJobsHistoryLimit', 1)} failed  suspend {str(o.suspended).lower()}"
+    )
+    out.append(_line("policy", policy))
+    last = (
+        f"{o.last_schedule:%Y-%m-%d %H:%M:%S}Z ({age_text(o.last_schedule, now)} ago)"
+        if o.last_schedule
+        else "never"
+    )
+    out.append(_line("last schedule", last))
+    ok = (
+        f"{o.last_successful:%Y-%m-%d %H:%M:%S}Z ({age_text(o.last_successful, now)} ago)"
+        if o.last_successful
+        else "none yet"
+    )
+    out.append(_line("last success", ok))
+    active = ", ".join(o.active) if o.active else "none"
+    out.append(_line("active jobs", active))
+    out.append(Text("next runs", "bold dim"))
+    if not o.next_runs:
+        out.append(Text("  none", "dim"))
+    for run in o.next_runs:
+        zone = run.astimezone(o.zone) if o.zone is not None else run
+        local = run.astimezone()
+        line = Text(f"  {zone:%a %Y-%m-%d %H:%M %Z}", "bold")
+        line.append(f"   local {local:%a %Y-%m-%d %H:%M %Z}", "dim")
+        left = run - now
+        line.append(f"   in {format_countdown(left)}" if left.total_seconds() > 0 else "   due")
+        out.append(line)
+    for line in out:
+        line.end = "\n"
+    return Group(*out)
+
+
+class CronJobDetailScreen(ObjectActions, LiveScreen):
+    BINDINGS = [*ObjectActions.OBJECT_BINDINGS]
+
+    def __init__(self, uid: str) -> None:
+        super().__init__(classes="detail")
+        self.uid = uid
+        self.model: CronJobModel | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ScopeBar()
+        with VerticalScroll():
+            yield Static("loading…", id="header", classes="detail-header")
+            yield Static("Missed and skipped runs", classes="section-title", id="missed-title")
+            yield DataTable(id="missed", cursor_type="row", show_cursor=False)
+            yield Static("History", classes="section-title")
+            yield LiveTable(HISTORY_COLUMNS, id="history")
+            yield Static("Events", classes="section-title")
+            yield DataTable(id="events", cursor_type="row", show_cursor=False)
+        yield Static("", id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ScopeBar).show(scope=self.app.scope, extra="cronjob detail")
+        self.query_one("#history", LiveTable).focus()
+
+    def build(self, cache: Any, clock: Callable[[], datetime]) -> CronJobModel:
+        return build_cronjob_model(cache, self.uid, clock)
+
+    def show(self, model: CronJobModel) -> None:
+        self.model = model
+        now = self.app.clock()
+        self.query_one(ScopeBar).show(states=model.states, now=now)
+        if model.cronjob is None:
+            self.query_one("#header", Static).update(Text("this cronjob was deleted", "bold red"))
+            return
+        self.query_one("#header", Static).update(header_text(model, now))
+        self.query_one("#history", LiveTable).apply(model.history, now)
+        self.query_one("#missed-title").display = bool(model.skipped)
+        missed = self.query_one("#missed", DataTable)
+        missed.display = bool(model.skipped)
+        fill_events(missed, model.skipped, now)
+        fill_events(self.query_one("#events", DataTable), model.events, now)
+        self.update_hint()
+
+    def tick(self, now: datetime) -> None:
+        if self.model is not None and self.model.cronjob is not None:
+            self.query_one("#header", Static).update(header_text(self.model, now))
+            self.query_one("#history", LiveTable).tick(now)
+
+    def selection(self) -> Selection | None:
+        """The keys act on the CronJob; `l` and enter on the Job selected in the history."""
+        model = self.model
+        return Selection("CronJob", model.cronjob) if model and model.cronjob else None
+
+    def history_selection(self) -> Selection | None:
+        row = self.query_one("#history", LiveTable).selected
+        if row is None:
+            return None
+        return Selection("Job", row.obj, pods=tuple(self.app.cache.pods_of(row.uid)))
+
+    def unavailable(self) -> dict[str, str]:
+        out = super().unavailable()
+        out.pop("logs", None)
+        job = self.history_selection()
+        if job is None:
+            out["logs"] = "select a job in the history"
+        elif not job.pods:
+            out["logs"] = "the selected job has no pods"
+        return out
+
+    def action_logs(self) -> None:
+        self.open_logs(self.history_selection())
+
+    def on_descendant_focus(self) -> None:
+        self.update_hint()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.update_hint()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self.query_one("#history", LiveTable).selected
+        if row is not None:
+            from kubectl_batch.tui.screens.job_detail import JobDetailScreen
+
+            self.app.push_screen(JobDetailScreen(row.uid))

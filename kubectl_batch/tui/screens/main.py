@@ -1,0 +1,313 @@
+"""The main screen: the CronJobs and the Jobs of the scope, live."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Footer, Static
+
+from kubectl_batch.tui.keymap import bindings
+from kubectl_batch.tui.present import (
+    CRONJOB_COLUMNS,
+    JOB_COLUMNS,
+    CronJobRow,
+    JobRow,
+    cronjob_columns,
+    cronjob_row,
+    job_columns,
+    job_row,
+    name_matches,
+    sort_rows,
+)
+from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
+from kubectl_batch.tui.widgets.live_table import LiveTable
+from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MainModel:
+    states: dict[str, Any]
+    cronjobs: list[CronJobRow]
+    jobs: list[JobRow]
+    total_cronjobs: int
+    total_jobs: int
+    #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
+    expires: datetime | None
+
+
+def _controller_uid(obj: Obj) -> str | None:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+        if ref.get("controller"):
+            return ref.get("uid")
+    return None
+
+
+def _signature(job: Obj, pods: list[Obj]) -> tuple:
+    rv = (job.get("metadata") or {}).get("resourceVersion", "")
+    return (rv, tuple((p.get("metadata") or {}).get("resourceVersion", "") for p in pods))
+
+
+class RowBuilder:
+    """Rows of the main tables, recomputed only for objects that changed (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, tuple[tuple, JobRow]] = {}
+
+    def build(
+        self,
+        cache: Any,
+        clock: Callable[[], datetime],
+        needle: str,
+        sorts: dict[str, tuple[str, bool]],
+    ) -> MainModel:
+        with self._lock:
+            now = clock()
+            jobs = cache.jobs()
+            fresh: dict[str, tuple[tuple, JobRow]] = {}
+            for job in jobs:
+                uid = (job.get("metadata") or {}).get("uid", "")
+                pods = cache.pods_of(uid) if uid else []
+                sig = _signature(job, pods)
+                known = self._jobs.get(uid)
+                if known is not None and known[0] == sig:
+                    fresh[uid] = known
+                else:
+                    fresh[uid] = (sig, job_row(job, pods, clock))
+            self._jobs = fresh
+            job_rows = [row for _, row in fresh.values()]
+
+            by_owner: dict[str, list[Obj]] = {}
+            for job in jobs:
+                owner = _controller_uid(job)
+                if owner:
+                    by_owner.setdefault(owner, []).append(job)
+            cron_rows = []
+            for cj in cache.cronjobs():
+                uid = (cj.get("metadata") or {}).get("uid", "")
+                owned = sorted(
+                    by_owner.get(uid, []),
+                    key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""),
+                )
+                cron_rows.append(cronjob_row(cj, owned, now))
+            expires = min(
+                (r.outlook.next_run for r in cron_rows if r.outlook.next_run is not None),
+                default=None,
+            )
+            job_sort, job_reverse = sorts["jobs"]
+            cron_sort, cron_reverse = sorts["cronjobs"]
+            return MainModel(
+                states=cache.states(),
+                cronjobs=sort_rows(
+                    (r for r in cron_rows if name_matches(r, needle)),
+                    CRONJOB_COLUMNS[cron_sort],
+                    cron_reverse,
+                ),
+                jobs=sort_rows(
+                    (r for r in job_rows if name_matches(r, needle)),
+                    JOB_COLUMNS[job_sort],
+                    job_reverse,
+                ),
+                total_cronjobs=len(cron_rows),
+                total_jobs=len(job_rows),
+                expires=expires,
+            )
+
+
+class MainScreen(ObjectActions, LiveScreen):
+    """CronJobs above, Jobs below; enter opens, the other keys act on the selected row."""
+
+    BINDINGS = [
+        *ObjectActions.OBJECT_BINDINGS,
+        *bindings("filter", "selector", "namespace", "context", "sort", "reverse"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.needle = ""
+        self.sorts: dict[str, tuple[str, bool]] = {
+            "jobs": ("age", False),
+            "cronjobs": ("name", False),
+        }
+        self._builder = RowBuilder()
+        self._model: MainModel | None = None
+        self._columns_for: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ScopeBar(id="scope")
+        yield Static("", id="cronjobs-title", classes="table-title")
+        yield LiveTable(id="cronjobs")
+        yield Static("", id="jobs-title", classes="table-title")
+        yield LiveTable(id="jobs")
+        yield Static("", id="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_scope_columns()
+        self.query_one("#jobs", LiveTable).focus()
+        self._titles()
+
+    # -- scope ------------------------------------------------------------------------
+    def set_scope_columns(self) -> None:
+        """Columns for the current scope (NAMESPACE only with all namespaces)."""
+        all_ns = self.app.scope.all_namespaces
+        if all_ns == self._columns_for:
+            return
+        self._columns_for = all_ns
+        self.query_one("#jobs", LiveTable).set_columns(job_columns(all_ns))
+        self.query_one("#cronjobs", LiveTable).set_columns(cronjob_columns(all_ns))
+        for name in ("jobs", "cronjobs"):
+            self.query_one(f"#{name}", LiveTable).show_sort(*self.sorts[name])
+        self.query_one(ScopeBar).show(scope=self.app.scope)
+
+    def scope_changed(self) -> None:
+        self._builder = RowBuilder()
+        self._columns_for = None
+        self.set_scope_columns()
+        self._model = None
+        self._titles()
+
+    # -- live -------------------------------------------------------------------------
+    def build(self, cache: Any, clock: Callable[[], datetime]) -> MainModel:
+        return self._builder.build(cache, clock, self.needle, dict(self.sorts))
+
+    def show(self, model: MainModel) -> None:
+        self._model = model
+        now = self.app.clock()
+        self.query_one("#cronjobs", LiveTable).apply(model.cronjobs, now)
+        self.query_one("#jobs", LiveTable).apply(model.jobs, now)
+        self.query_one(ScopeBar).show(scope=self.app.scope, states=model.states, now=now)
+        self._titles()
+        self.update_hint()
+
+    def tick(self, now: datetime) -> None:
+        for table in self.query(LiveTable):
+            table.tick(now)
+        if self._model is not None:
+            self.query_one(ScopeBar).show(states=self._model.states, now=now)
+
+    def _titles(self) -> None:
+        m = self._model
+        extra = f"  filter: {self.needle}" if self.needle else ""
+        for name, shown, total in (
+            ("cronjobs", len(m.cronjobs) if m else 0, m.total_cronjobs if m else 0),
+            ("jobs", len(m.jobs) if m else 0, m.total_jobs if m else 0),
+        ):
+            count = f"{shown}" if shown == total else f"{shown} of {total}"
+            title = Text(f" {name.replace('cronjobs', 'CronJobs').replace('jobs', 'Jobs')} ")
+            title.stylize("bold")
+            title.append(f"({count}){extra}", "dim")
+            self.query_one(f"#{name}-title", Static).update(title)
+
+    # -- selection ----------------------------------------------------------------------
+    def _table(self) -> LiveTable:
+        focused = self.focused
+        if isinstance(focused, LiveTable):
+            return focused
+        return self.query_one("#jobs", LiveTable)
+
+    def selection(self) -> Selection | None:
+        row = self._table().selected
+        if row is None:
+            return None
+        if isinstance(row, JobRow):
+            return Selection("Job", row.obj, pods=tuple(self.app.cache.pods_of(row.uid)))
+        return Selection(row.kind, row.obj)
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.update_hint()
+
+    def on_descendant_focus(self) -> None:
+        self.update_hint()
+
+    def on_data_table_row_selected(self, event: LiveTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        row = self._table().selected
+        if isinstance(row, JobRow):
+            from kubectl_batch.tui.screens.job_detail import JobDetailScreen
+
+            self.app.push_screen(JobDetailScreen(row.uid))
+        elif isinstance(row, CronJobRow):
+            from kubectl_batch.tui.screens.cronjob_detail import CronJobDetailScreen
+
+            self.app.push_screen(CronJobDetailScreen(row.uid))
+
+    def action_switch_table(self) -> None:
+        other = "#jobs" if self._table().id == "cronjobs" else "#cronjobs"
+        self.query_one(other, LiveTable).focus()
+
+    # -- filter and sort ----------------------------------------------------------------
+    def action_filter(self) -> None:
+        from kubectl_batch.tui.screens.modals import PromptScreen
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.needle = value
+                self._titles()
+                self.app.poke()
+
+        self.app.push_screen(
+            PromptScreen("Filter by name", self.needle, "part of a name (empty: no filter)"),
+            done,
+        )
+
+    def action_selector(self) -> None:
+        from kubectl_batch.tui.screens.modals import PromptScreen
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.app.switch_scope(selector=value or None)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Label selector",
+                self.app.scope.selector or "",
+                "e.g. team=ml,tier!=dev (empty: all)",
+                help="Selects jobs and cronjobs on the server, as kubectl -l does.",
+            ),
+            done,
+        )
+
+    def action_namespace(self) -> None:
+        self.app.choose_namespace()
+
+    def action_context(self) -> None:
+        self.app.choose_context()
+
+    def _sort_by(self, table: LiveTable, column: str, reverse: bool) -> None:
+        name = str(table.id)
+        self.sorts[name] = (column, reverse)
+        table.show_sort(column, reverse)
+        self.app.poke()
+
+    def action_sort(self) -> None:
+        table = self._table()
+        keys = [c.key for c in table.columns_spec]
+        current, reverse = self.sorts[str(table.id)]
+        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self._sort_by(table, nxt, False)
+
+    def action_reverse(self) -> None:
+        table = self._table()
+        column, reverse = self.sorts[str(table.id)]
+        self._sort_by(table, column, not reverse)
+
+    def on_live_table_sort_requested(self, event: LiveTable.SortRequested) -> None:
+        column, reverse = self.sorts[str(event.table.id)]
+        self._sort_by(event.table, event.column, not reverse if column == event.column else False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "context" and not self.app.can_switch_context:
+            return None
+        return super().check_action(action, parameters)

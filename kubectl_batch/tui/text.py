@@ -1,0 +1,47 @@
+"""Untrusted text (names, labels, annotations, event messages, log lines) shown literally.
+
+Everything that comes from the cluster goes through :func:`clean` before it reaches a
+widget: terminal control sequences are removed (ESC and its sequences, C0 controls except
+tab, DEL and C1 controls), and the result is wrapped in :class:`rich.text.Text`, which
+Textual never parses as markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+# ESC-introduced sequences first (CSI ... final byte, OSC ... BEL/ST, two-byte escapes),
+# then any remaining C0 control but tab, DEL, and C1 controls (incl. the 8-bit CSI/OSC).
+_SEQUENCES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, ended by BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]?"  # other escapes (and a lone ESC)
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*[\x07\x9c]?"  # 8-bit OSC
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """``value`` as a single-line-safe string without terminal control sequences.
+
+    Newlines and carriage returns are controls too: a name or a message never moves the
+    cursor. (Multi-line text is split into lines by the caller before cleaning.)
+    """
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return _CONTROLS.sub("", _SEQUENCES.sub("", text))
+
+
+def literal(value: object, style: str = "") -> Text:
+    """A Text showing ``value`` exactly (cleaned), never interpreted as markup."""
+    return Text(clean(value), style=style, no_wrap=True, end="")
+
+
+def lines(value: object) -> list[str]:
+    """Multi-line untrusted text as cleaned lines."""
+    return [clean(line) for line in str(value or "").splitlines()]

@@ -1,0 +1,201 @@
+"""A DataTable kept in step with a list of rows, in place.
+
+:meth:`LiveTable.apply` diffs the new rows against what is shown, by uid: new rows are
+added, gone rows removed, changed cells updated with ``update_cell`` and the order fixed
+with one ``sort``, all inside ``app.batch_update()``; it never clears and re-adds.
+:meth:`LiveTable.tick` re-renders only the time-dependent cells of the visible rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import DataTable
+
+from kubectl_batch.tui.present import Column
+
+#: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
+REBUILD_ABOVE = 500
+
+
+class LiveTable(DataTable):
+    """Rows keyed by uid, cells from :class:`Column` renderers."""
+
+    class SortRequested(Message):
+        def __init__(self, table: LiveTable, column: str) -> None:
+            super().__init__()
+            self.table, self.column = table, column
+
+        @property
+        def control(self) -> LiveTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("cursor_type", "row")
+        kwargs.setdefault("zebra_stripes", False)
+        super().__init__(**kwargs)
+        self._columns: tuple[Column, ...] = tuple(columns)
+        self._live = tuple(c for c in self._columns if c.live)
+        self._rows: dict[str, Any] = {}
+        self._cells: dict[str, list[Text]] = {}
+        self._order: list[str] = []
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    # -- structure ----------------------------------------------------------------------
+    def _add_columns(self) -> None:
+        for c in self._columns:
+            self.add_column(self._label(c), width=c.width, key=c.key)
+
+    def _label(self, column: Column) -> Text:
+        label = Text(column.label, end="")
+        if column.key == self.sort_column:
+            label.append(" ▼" if self.sort_reverse else " ▲", "bold")
+        return label
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Change the columns (a scope change, not a live update): rebuilds the table."""
+        self._columns = tuple(columns)
+        self._live = tuple(c for c in self._columns if c.live)
+        self.clear(columns=True)
+        self._rows.clear()
+        self._cells.clear()
+        self._order = []
+        self._add_columns()
+
+    def show_sort(self, column: str | None, reverse: bool) -> None:
+        self.sort_column, self.sort_reverse = column, reverse
+        for c in self._columns:
+            col = self.columns.get(c.key)  # type: ignore[call-overload]
+            if col is not None:
+                col.label = self._label(c)
+        self.refresh()
+
+    @property
+    def columns_spec(self) -> tuple[Column, ...]:
+        return self._columns
+
+    # -- reads ----------------------------------------------------------------------------
+    @property
+    def rows_by_uid(self) -> dict[str, Any]:
+        return self._rows
+
+    @property
+    def order(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def selected_uid(self) -> str | None:
+        if not self._order or self.cursor_row < 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
+        except Exception:  # noqa: BLE001 - no row under the cursor
+            return None
+        return key.value
+
+    @property
+    def selected(self) -> Any | None:
+        uid = self.selected_uid
+        return self._rows.get(uid) if uid is not None else None
+
+    def select_uid(self, uid: str) -> None:
+        if uid in self._rows:
+            self.move_cursor(row=self.get_row_index(uid), animate=False)
+
+    # -- updates --------------------------------------------------------------------------
+    def _render(self, row: Any, now: datetime) -> list[Text]:
+        return [c.render(row, now) for c in self._columns]
+
+    def apply(self, rows: Sequence[Any], now: datetime) -> None:
+        """Show ``rows`` (in this order), changing only what differs."""
+        selected = self.selected_uid
+        fresh = {r.uid: r for r in rows}
+        gone = [uid for uid in self._rows if uid not in fresh]
+        with self.app.batch_update():
+            if len(gone) > REBUILD_ABOVE:
+                self.clear()
+                self._rows.clear()
+                self._cells.clear()
+                self._order = []
+            else:
+                for uid in gone:
+                    self.remove_row(uid)
+                    del self._rows[uid]
+                    del self._cells[uid]
+                if gone:
+                    self._order = [u for u in self._order if u in fresh]
+            for row in rows:
+                old = self._rows.get(row.uid)
+                if old is None:
+                    cells = self._render(row, now)
+                    self.add_row(*cells, key=row.uid)
+                    self._cells[row.uid] = cells
+                    self._order.append(row.uid)
+                elif old is not row:
+                    self._update(row, self._render(row, now))
+                self._rows[row.uid] = row
+            wanted = [r.uid for r in rows]
+            if wanted != self._order:
+                first = self._columns[0].key
+                position = {id(self._cells[uid][0]): i for i, uid in enumerate(wanted)}
+                self.sort(first, key=lambda cell: position[id(cell)])
+                self._order = wanted
+            if selected is not None and selected in self._rows:
+                index = self.get_row_index(selected)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index, animate=False, scroll=False)
+
+    def _update(self, row: Any, cells: list[Text]) -> None:
+        old = self._cells[row.uid]
+        for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
+            if cell != old[i]:
+                if i == 0:
+                    # The first cell's identity orders the rows (see apply): keep one object.
+                    old[0] = cell
+                else:
+                    old[i] = cell
+                self.update_cell(row.uid, column.key, cell)
+
+    def visible_uids(self) -> list[str]:
+        if not self._order:
+            return []
+        top = int(self.scroll_y)
+        height = max(0, self.scrollable_content_region.height - self.header_height)
+        out = []
+        for index in range(top, min(len(self._order), top + height + 1)):
+            try:
+                out.append(self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value)
+            except Exception:  # noqa: BLE001 - row vanished meanwhile
+                break
+        return out
+
+    def tick(self, now: datetime) -> None:
+        """Re-render the time-dependent cells of the rows on screen."""
+        if not self._live or not self._rows:
+            return
+        positions = {c.key: i for i, c in enumerate(self._columns)}
+        with self.app.batch_update():
+            for uid in self.visible_uids():
+                row = self._rows.get(uid)
+                if row is None:
+                    continue
+                cells = self._cells[uid]
+                for column in self._live:
+                    i = positions[column.key]
+                    cell = column.render(row, now)
+                    if cell != cells[i]:
+                        cells[i] = cell
+                        self.update_cell(uid, column.key, cell)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.post_message(self.SortRequested(self, str(event.column_key.value)))

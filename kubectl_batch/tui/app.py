@@ -348,12 +348,14 @@ class BatchApp(App):
         if message.error:
             self.report_error(message.title, message.error)
             return
-        failed = [r for r in message.results if getattr(r, "changed", True) is False]
+        failed = [r for r in message.results if getattr(r, "ok", True) is False]
         lines = [str(getattr(r, "message", r)) for r in message.results] or ["done"]
+        more = f"\n… and {len(lines) - 10} more" if len(lines) > 10 else ""
         self.notify(
-            "\n".join(lines[:10]) + (f"\n… and {len(lines) - 10} more" if len(lines) > 10 else ""),
+            "\n".join(lines[:10]) + more,
             title=message.title,
-            severity="warning" if failed and len(failed) == len(message.results) else "information",
+            severity="error" if failed else "information",
+            timeout=8 if failed else 5,
             markup=False,
         )
         self.poke()
@@ -371,15 +373,36 @@ class BatchApp(App):
             if selector:
                 plan = actions.plan_delete(self.client, self.scope.namespace, selector, kinds)
             else:
-                pods = len(self.cache.pods_of(selection.uid)) if selection.kind == "Job" else 0
-                target = actions.DeleteTarget(
-                    selection.kind, selection.namespace, selection.name, selection.uid, pods
-                )
+                target = self._delete_target(actions, selection)
                 plan = actions.DeletePlan("", selection.namespace, (selection.kind,), (target,))
         except Exception as exc:  # noqa: BLE001
             self.post_message(ActionFinished("Delete", [], describe_error(exc)))
             return
         self.post_message(DeletePlanned(plan))
+
+    def _delete_target(self, actions: Any, selection: Any) -> Any:
+        """The selected Job or CronJob as a delete target, counted from the cache."""
+        if selection.kind == "Job":
+            pods, jobs = len(self.cache.pods_of(selection.uid)), 0
+        else:
+            owned = [
+                j
+                for j in self.cache.jobs()
+                if any(
+                    r.get("uid") == selection.uid and r.get("controller")
+                    for r in (j.get("metadata") or {}).get("ownerReferences") or ()
+                )
+            ]
+            jobs = len(owned)
+            pods = sum(len(self.cache.pods_of(j["metadata"].get("uid", ""))) for j in owned)
+        return actions.DeleteTarget(
+            kind=selection.kind,
+            namespace=selection.namespace,
+            name=selection.name,
+            uid=selection.uid,
+            pods=pods,
+            jobs=jobs,
+        )
 
     def on_delete_planned(self, message: DeletePlanned) -> None:
         from kubectl_batch.tui.screens.modals import DeletePreviewScreen

@@ -193,12 +193,16 @@ class DeletePreviewScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         targets = list(self.plan.targets)
-        pods = sum(t.pods for t in targets)
+        pods = sum(max(t.pods, 0) for t in targets)
+        unknown = any(t.pods < 0 for t in targets)
+        jobs = sum(getattr(t, "jobs", 0) for t in targets)
         what = f"label selector {self.plan.selector!r}" if self.plan.selector else "the selection"
         where = self.plan.namespace or "all namespaces"
         summary = Text(
-            f"{len(targets)} object(s) matching {clean(what)} in {clean(where)}, "
-            f"with {pods} pod(s), will be deleted (propagation: Background).",
+            f"{len(targets)} object(s) matching {clean(what)} in {clean(where)}"
+            + (f", with the {jobs} job(s) they own" if jobs else "")
+            + f", and {pods}{'+' if unknown else ''} pod(s) will be deleted "
+            "(propagation: Background).",
             "bold",
         )
         with Vertical(id="dialog", classes="wide"):
@@ -220,9 +224,17 @@ class DeletePreviewScreen(Dialog):
         table.add_column("KIND", key="kind", width=8)
         table.add_column("NAMESPACE", key="namespace", width=16)
         table.add_column("NAME", key="name", width=40)
+        table.add_column("JOBS", key="jobs", width=5)
         table.add_column("PODS", key="pods", width=5)
         for t in self.plan.targets:
-            table.add_row(literal(t.kind), literal(t.namespace), literal(t.name), Text(str(t.pods)))
+            jobs = getattr(t, "jobs", 0)
+            table.add_row(
+                literal(t.kind),
+                literal(t.namespace),
+                literal(t.name),
+                Text(str(jobs) if t.kind == "CronJob" else ""),
+                Text(str(t.pods) if t.pods >= 0 else "?"),
+            )
         self.query_one("#cancel", Button).focus()
 
     def action_confirm(self) -> None:

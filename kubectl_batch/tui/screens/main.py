@@ -16,6 +16,7 @@ from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.present import (
     CRONJOB_COLUMNS,
     JOB_COLUMNS,
+    Column,
     CronJobRow,
     JobRow,
     cronjob_columns,
@@ -26,7 +27,7 @@ from kubectl_batch.tui.present import (
     sort_rows,
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
-from kubectl_batch.tui.widgets.live_table import LiveTable
+from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 Obj = dict[str, Any]
@@ -37,6 +38,8 @@ class MainModel:
     states: dict[str, Any]
     cronjobs: list[CronJobRow]
     jobs: list[JobRow]
+    #: Cells of the job rows that changed, rendered off the UI thread.
+    job_cells: dict[str, list[Text]]
     total_cronjobs: int
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
@@ -58,9 +61,10 @@ def _signature(job: Obj, pods: list[Obj]) -> tuple:
 class RowBuilder:
     """Rows of the main tables, recomputed only for objects that changed (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, job_columns: tuple[Column, ...] = ()) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[tuple, JobRow]] = {}
+        self._job_columns = job_columns
 
     def build(
         self,
@@ -73,6 +77,7 @@ class RowBuilder:
             now = clock()
             jobs = cache.jobs()
             fresh: dict[str, tuple[tuple, JobRow]] = {}
+            changed: list[JobRow] = []
             for job in jobs:
                 uid = (job.get("metadata") or {}).get("uid", "")
                 pods = cache.pods_of(uid) if uid else []
@@ -82,6 +87,7 @@ class RowBuilder:
                     fresh[uid] = known
                 else:
                     fresh[uid] = (sig, job_row(job, pods, clock))
+                    changed.append(fresh[uid][1])
             self._jobs = fresh
             job_rows = [row for _, row in fresh.values()]
 
@@ -116,6 +122,7 @@ class RowBuilder:
                     JOB_COLUMNS[job_sort],
                     job_reverse,
                 ),
+                job_cells=render_cells(self._job_columns, changed, now),
                 total_cronjobs=len(cron_rows),
                 total_jobs=len(job_rows),
                 expires=expires,
@@ -162,6 +169,7 @@ class MainScreen(ObjectActions, LiveScreen):
         if all_ns == self._columns_for:
             return
         self._columns_for = all_ns
+        self._builder = RowBuilder(job_columns(all_ns))
         self.query_one("#jobs", LiveTable).set_columns(job_columns(all_ns))
         self.query_one("#cronjobs", LiveTable).set_columns(cronjob_columns(all_ns))
         for name in ("jobs", "cronjobs"):
@@ -169,7 +177,6 @@ class MainScreen(ObjectActions, LiveScreen):
         self.query_one(ScopeBar).show(scope=self.app.scope)
 
     def scope_changed(self) -> None:
-        self._builder = RowBuilder()
         self._columns_for = None
         self.set_scope_columns()
         self._model = None
@@ -183,7 +190,7 @@ class MainScreen(ObjectActions, LiveScreen):
         self._model = model
         now = self.app.clock()
         self.query_one("#cronjobs", LiveTable).apply(model.cronjobs, now)
-        self.query_one("#jobs", LiveTable).apply(model.jobs, now)
+        self.query_one("#jobs", LiveTable).apply(model.jobs, now, model.job_cells)
         self.query_one(ScopeBar).show(scope=self.app.scope, states=model.states, now=now)
         self._titles()
         self.update_hint()

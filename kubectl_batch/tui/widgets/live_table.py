@@ -8,7 +8,7 @@ with one ``sort``, all inside ``app.batch_update()``; it never clears and re-add
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,15 @@ from kubectl_batch.tui.present import Column
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
+#: Rows added per frame on a first load.
+ADD_PER_FRAME = 1000
+
+
+def render_cells(
+    columns: Sequence[Column], rows: Sequence[Any], now: datetime
+) -> dict[str, list[Text]]:
+    """Cells of rows, rendered where it is cheap to (the refresher thread)."""
+    return {row.uid: [c.render(row, now) for c in columns] for row in rows}
 
 
 class LiveTable(DataTable):
@@ -44,6 +53,8 @@ class LiveTable(DataTable):
         self._rows: dict[str, Any] = {}
         self._cells: dict[str, list[Text]] = {}
         self._order: list[str] = []
+        self._pending: tuple[Sequence[Any], datetime, Mapping[str, list[Text]] | None] | None = None
+        self._continuing = False
         self.sort_column: str | None = None
         self.sort_reverse = False
 
@@ -66,6 +77,7 @@ class LiveTable(DataTable):
         self._columns = tuple(columns)
         self._live = tuple(c for c in self._columns if c.live)
         self.clear(columns=True)
+        self._pending = None
         self._rows.clear()
         self._cells.clear()
         self._order = []
@@ -115,11 +127,25 @@ class LiveTable(DataTable):
     def _render(self, row: Any, now: datetime) -> list[Text]:
         return [c.render(row, now) for c in self._columns]
 
-    def apply(self, rows: Sequence[Any], now: datetime) -> None:
-        """Show ``rows`` (in this order), changing only what differs."""
+    def apply(
+        self,
+        rows: Sequence[Any],
+        now: datetime,
+        cells: Mapping[str, list[Text]] | None = None,
+    ) -> None:
+        """Show ``rows`` (in this order), changing only what differs.
+
+        ``cells`` may hold the rows' cells rendered off the UI thread (see
+        :func:`render_cells`). At most :data:`ADD_PER_FRAME` rows are added per call; the
+        rest follow after the next refresh, so a first load of 10,000 Jobs never freezes
+        the screen.
+        """
+        self._pending = (rows, now, cells)
         selected = self.selected_uid
         fresh = {r.uid: r for r in rows}
         gone = [uid for uid in self._rows if uid not in fresh]
+        added = 0
+        complete = True
         with self.app.batch_update():
             if len(gone) > REBUILD_ABOVE:
                 self.clear()
@@ -136,13 +162,25 @@ class LiveTable(DataTable):
             for row in rows:
                 old = self._rows.get(row.uid)
                 if old is None:
-                    cells = self._render(row, now)
-                    self.add_row(*cells, key=row.uid)
-                    self._cells[row.uid] = cells
+                    if added >= ADD_PER_FRAME:
+                        complete = False
+                        continue
+                    new = list(cells[row.uid]) if cells and row.uid in cells else None
+                    new = new or self._render(row, now)
+                    self.add_row(*new, key=row.uid)
+                    self._cells[row.uid] = new
                     self._order.append(row.uid)
+                    self._rows[row.uid] = row
+                    added += 1
                 elif old is not row:
-                    self._update(row, self._render(row, now))
-                self._rows[row.uid] = row
+                    new = list(cells[row.uid]) if cells and row.uid in cells else None
+                    self._update(row, new or self._render(row, now))
+                    self._rows[row.uid] = row
+            if not complete:
+                if not self._continuing:
+                    self._continuing = True
+                    self.call_after_refresh(self._continue)
+                return
             wanted = [r.uid for r in rows]
             if wanted != self._order:
                 first = self._columns[0].key
@@ -154,15 +192,21 @@ class LiveTable(DataTable):
                 if index != self.cursor_row:
                     self.move_cursor(row=index, animate=False, scroll=False)
 
+    def _continue(self) -> None:
+        self._continuing = False
+        if self._pending is not None:
+            self.apply(*self._pending)
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the last :meth:`apply` is shown."""
+        return not self._continuing
+
     def _update(self, row: Any, cells: list[Text]) -> None:
         old = self._cells[row.uid]
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
             if cell != old[i]:
-                if i == 0:
-                    # The first cell's identity orders the rows (see apply): keep one object.
-                    old[0] = cell
-                else:
-                    old[i] = cell
+                old[i] = cell  # the first cell's identity orders rows: keep them in step
                 self.update_cell(row.uid, column.key, cell)
 
     def visible_uids(self) -> list[str]:

@@ -100,6 +100,9 @@ def namespace(cluster: Path) -> str:
         what="default service account",
     )
     yield name
+    # Jobs first: a namespace deletion can leave a Job whose failed pod keeps the
+    # job-tracking finalizer, and the namespace then never goes away.
+    k.run("delete", "jobs,cronjobs", "--all", "-n", name, "--wait=false", check=False, ns=False)
     k.run("delete", "namespace", name, "--wait=false", check=False, ns=False)
 
 

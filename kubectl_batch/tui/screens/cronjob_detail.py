@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -79,7 +78,7 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
     return text
 
 
-def header_text(model: CronJobModel, now: datetime) -> Group:
+def header_text(model: CronJobModel, now: datetime) -> Text:
     o, cj = model.outlook, model.cronjob
     assert o is not None and cj is not None
     spec = cj.get("spec") or {}
@@ -121,9 +120,7 @@ def header_text(model: CronJobModel, now: datetime) -> Group:
         left = run - now
         line.append(f"   in {format_countdown(left)}" if left.total_seconds() > 0 else "   due")
         out.append(line)
-    for line in out:
-        line.end = "\n"
-    return Group(*out)
+    return Text("\n").join(out)
 
 
 class CronJobDetailScreen(ObjectActions, LiveScreen):

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -165,7 +164,7 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
     return text
 
 
-def header_text(model: JobModel, now: datetime) -> Group:
+def header_text(model: JobModel, now: datetime) -> Text:
     s, job = model.summary, model.job
     assert s is not None and job is not None
     spec = job.get("spec") or {}
@@ -230,9 +229,7 @@ def header_text(model: JobModel, now: datetime) -> Group:
         if s.lineage.retry_indexes_text:
             what += f" (indexes {s.lineage.retry_indexes_text})"
         out.append(_line("lineage", what, "cyan"))
-    for line in out:
-        line.end = "\n"
-    return Group(*out)
+    return Text("\n").join(out)
 
 
 def legend(progress: IndexProgress) -> Text:
@@ -433,13 +430,8 @@ class JobDetailScreen(ObjectActions, LiveScreen):
                 return
             grid = self.query_one(IndexGrid)
             self.query_one(TabbedContent).active = "overview"
-            grid.select_index(int(value))
+            grid.select_index(int(value))  # announces the index: see _index_selected
             grid.focus()
-            lay = grid.grid_layout
-            first = int(value) - int(value) % (lay.size if lay else 1)
-            self._grid_choice = (int(value), first, first + (lay.size if lay else 1) - 1)
-            self._index_detail(self.app.clock())
-            self.update_hint()
 
         self.app.push_screen(PromptScreen("Go to index", "", f"0-{progress.completions - 1}"), done)
 

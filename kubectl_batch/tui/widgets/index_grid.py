@@ -99,6 +99,8 @@ class IndexGrid(Widget, can_focus=True):
         self.progress: IndexProgress | None = None
         self._layout: Layout | None = None
         self._cells: list[IndexState] = []
+        #: An index chosen by number (`g`), shown instead of its bucket's most urgent one.
+        self._pinned: int | None = None
 
     # -- data ---------------------------------------------------------------------------
     def set_progress(self, progress: IndexProgress | None) -> None:
@@ -136,9 +138,13 @@ class IndexGrid(Widget, can_focus=True):
     # -- cursor ---------------------------------------------------------------------------
     def select_index(self, index: int) -> None:
         if self._layout is not None and 0 <= index < self._layout.completions:
+            self._pinned = index
+            if self.cursor == index // self._layout.size:
+                self._announce()
             self.cursor = index // self._layout.size
 
     def action_move(self, delta: int) -> None:
+        self._pinned = None
         if self._cells:
             self.cursor = max(0, min(len(self._cells) - 1, self.cursor + delta))
 
@@ -147,6 +153,7 @@ class IndexGrid(Widget, can_focus=True):
             self.action_move(delta * self._layout.per_row)
 
     def action_jump(self, cell: int) -> None:
+        self._pinned = None
         if self._cells:
             self.cursor = cell % len(self._cells)
 
@@ -161,7 +168,10 @@ class IndexGrid(Widget, can_focus=True):
         first, last = self._layout.bounds(self.cursor)
         state = self._cells[self.cursor]
         index = first
-        if self._layout.size > 1:
+        if self._pinned is not None and first <= self._pinned <= last:
+            index = self._pinned
+            state = self.progress.state_of(index)
+        elif self._layout.size > 1:
             found = (self.progress.states[state] & IndexSet.span(first, last + 1)).first
             index = found if found is not None else first
         return index, first, last, state

@@ -144,7 +144,8 @@ async def test_cronjob_detail_next_runs_policy_history_and_missed_runs():
     event.update(
         reason="JobAlreadyActive",
         type="Normal",
-        message="Not starting job because prior execution is running and concurrency policy is Forbid",
+        message="Not starting job because prior execution is running and concurrency policy "
+        "is Forbid",
         involvedObject={**event["involvedObject"], "uid": cronjob["metadata"]["uid"]},
     )
     data["events"].append(event)

@@ -115,12 +115,6 @@ class Line:
     text: str
 
 
-class LogBatch(Message):
-    def __init__(self, generation: int, source: int, lines: list[Line], first: bool) -> None:
-        super().__init__()
-        self.generation, self.source, self.lines, self.first = generation, source, lines, first
-
-
 class LogEnded(Message):
     def __init__(self, generation: int, source: int, error: str | None) -> None:
         super().__init__()
@@ -147,6 +141,9 @@ class LogsScreen(Screen):
         self._handles_lock = threading.Lock()
         self._ended: dict[int, str | None] = {}
         self._match = -1
+        self._inbox: list[tuple[int, int, Line]] = []
+        self._inbox_lock = threading.Lock()
+        self._started: set[int] = set()
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,6 +157,7 @@ class LogsScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"logs of {self.target.title}")  # type: ignore[attr-defined]
         self.query_one(RichLog).focus()
+        self.set_interval(BATCH_SECONDS, self._drain)
         self._start(since=None)
 
     def on_unmount(self) -> None:
@@ -169,6 +167,7 @@ class LogsScreen(Screen):
     def _start(self, since: datetime | None) -> None:
         self._generation += 1
         self._ended.clear()
+        self._started.clear()
         for i, source in enumerate(self.target.sources):
             self.run_worker(
                 lambda i=i, source=source, g=self._generation: self._stream(g, i, source, since),
@@ -203,12 +202,9 @@ class LogsScreen(Screen):
 
         container = self.container if self.container in source.containers else None
         last = since
-        first = True
         error = None
         follow = self.follow and not self.previous
         while live():
-            pending: list[Line] = []
-            flushed = time.monotonic()
             try:
                 for entry in kube.logs.stream(
                     client,
@@ -225,20 +221,15 @@ class LogsScreen(Screen):
                         return
                     if since is not None and entry.time is not None and entry.time <= since:
                         continue  # resumed: already shown
-                    pending.append(Line(entry.time, source.prefix, clean(entry.text)))
+                    self._deliver(
+                        generation, index, Line(entry.time, source.prefix, clean(entry.text))
+                    )
                     if entry.time is not None:
                         last = entry.time
-                    now = time.monotonic()
-                    if now - flushed >= BATCH_SECONDS or len(pending) >= 2000:
-                        self.post_message(LogBatch(generation, index, pending, first))
-                        pending, first, flushed = [], False, now
             except Exception as exc:  # noqa: BLE001 - shown on the status line
                 from kubectl_batch.commands.errors import describe
 
                 error = describe(exc)
-            if pending or first:
-                self.post_message(LogBatch(generation, index, pending, first))
-                first = False
             if error or not follow or not live():
                 break
             # The stream ended while following: the container ended, or a quiet read timed
@@ -250,20 +241,37 @@ class LogsScreen(Screen):
         if live():
             self.post_message(LogEnded(generation, index, error))
 
-    def on_log_batch(self, message: LogBatch) -> None:
-        if message.generation != self._generation:
+    def _deliver(self, generation: int, source: int, line: Line) -> None:
+        """From a reader thread: queue a line for the UI (bounded: the oldest are dropped)."""
+        with self._inbox_lock:
+            self._inbox.append((generation, source, line))
+            if len(self._inbox) > 2 * RING:
+                del self._inbox[:RING]
+
+    def _drain(self) -> None:
+        """Ten times a second: put the queued lines on screen, in one batch per pod."""
+        with self._inbox_lock:
+            items, self._inbox = self._inbox, []
+        if not items:
             return
         log = self.query_one(RichLog)
-        if message.first and self.buffer and len(self.target.sources) > 1:
-            # Another pod's tail arrived: interleave by time and redraw once.
-            merged = sorted([*self.buffer, *message.lines], key=lambda ln: ln.time or _EPOCH)
-            self.buffer.clear()
-            self.buffer.extend(merged)
-            self._redraw()
-        else:
-            self.buffer.extend(message.lines)
-            for line in message.lines:
-                log.write(self._line_text(line))
+        by_source: dict[int, list[Line]] = {}
+        for generation, source, line in items:
+            if generation == self._generation:
+                by_source.setdefault(source, []).append(line)
+        for source, lines in by_source.items():
+            first = source not in self._started
+            self._started.add(source)
+            if first and self.buffer and len(self.target.sources) > 1:
+                # Another pod's tail arrived: interleave by time and redraw once.
+                merged = sorted([*self.buffer, *lines], key=lambda ln: ln.time or _EPOCH)
+                self.buffer.clear()
+                self.buffer.extend(merged)
+                self._redraw()
+            else:
+                self.buffer.extend(lines)
+                for line in lines[-self.buffer.maxlen :] if self.buffer.maxlen else lines:
+                    log.write(self._line_text(line))
         self._status()
 
     def on_log_ended(self, message: LogEnded) -> None:

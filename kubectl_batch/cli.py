@@ -125,7 +125,7 @@ def build_parser() -> Parser:
     )
     nr.set_defaults(handler="kubectl_batch.commands.next_runs")
 
-    # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions.py does the work).
+    # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions/ does the work).
     actions = "kubectl_batch.commands.actions"
 
     def dry_run(sub: Parser) -> None:

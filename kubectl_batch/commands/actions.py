@@ -1,5 +1,5 @@
 """`kubectl batch suspend|resume|trigger|retry-failed|rerun|delete`: the TUI's actions as
-subcommands, on the shared implementation in kube/actions.py. Output and exit codes follow
+subcommands, on the shared implementation in kube/actions/. Output and exit codes follow
 kubectl: one line per object (``cronjob.batch/nightly suspended``), 0 when everything
 succeeded, 1 when anything failed (each object's outcome is printed first)."""
 
@@ -17,7 +17,6 @@ from kubectl_batch.kube.actions import (
     DeletePlan,
     execute_delete,
     get_object,
-    is_kind,
     kubectl_ref,
     normalize_kind,
     plan_delete,
@@ -26,9 +25,9 @@ from kubectl_batch.kube.actions import (
     select_objects,
     set_suspend,
     suspend_warning,
-    target_of,
     trigger_cronjob,
 )
+from kubectl_batch.kube.actions.common import is_kind, target_of
 
 DRY_RUN_SUFFIX = " (server dry run)"  # kubectl's words for a dryRun=All request
 

@@ -24,6 +24,7 @@ from kubectl_batch.domain.jobs import (
 )
 from kubectl_batch.kube import actions
 from kubectl_batch.kube.actions import ActionError
+from kubectl_batch.kube.actions.common import target_of
 from kubectl_batch.kube.client import ApiError
 
 SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -159,7 +160,7 @@ def test_kinds_for_selectors():
 
 def test_kind_names():
     assert actions.normalize_kind("cronjob.v1.batch") == "CronJob"
-    assert actions.target_of("cj", "x") == "cronjob/x"
+    assert target_of("cj", "x") == "cronjob/x"
     assert actions.kubectl_ref("cronjob/nightly") == "cronjob.batch/nightly"
 
 

@@ -1,0 +1,92 @@
+"""Suspend and resume a Job or CronJob (``spec.suspend``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kubectl_batch.domain.jobs import is_job_finished, job_status_text
+from kubectl_batch.kube.actions.common import (
+    DRY_RUN,
+    ActionError,
+    ActionResult,
+    api,
+    dry,
+    get_object,
+    meta_of,
+    normalize_kind,
+    require,
+    resource_of,
+    target_of,
+)
+from kubectl_batch.kube.client import ApiClient
+
+_MERGE_PATCH = "application/merge-patch+json"
+
+
+def suspend_warning(job: Mapping[str, Any]) -> str | None:
+    """What suspending this Job does to its running pods, for a confirmation; None when
+    suspending it costs nothing (a CronJob, no running pods, already suspended, finished)."""
+    if job.get("kind", "Job") != "Job":
+        return None
+    spec, status = job.get("spec") or {}, job.get("status") or {}
+    if spec.get("suspend") is True or is_job_finished(job):
+        return None
+    active = status.get("active") or 0
+    if active <= 0:
+        return None
+    name = meta_of(job).get("name", "")
+    pods = "pod" if active == 1 else "pods"
+    text = (
+        f"suspending job/{name} terminates its {active} running {pods} "
+        "(not counted as failures); resuming starts new ones"
+    )
+    if spec.get("activeDeadlineSeconds") is not None:
+        text += " and restarts its activeDeadlineSeconds"
+    return text + "."
+
+
+def set_suspend(
+    client: ApiClient, kind: str, namespace: str, name: str, suspend: bool, dry_run: bool = False
+) -> ActionResult:
+    """Set ``spec.suspend`` with a JSON merge patch; idempotent."""
+    kind = normalize_kind(kind)
+    resource = resource_of(kind)
+    target = target_of(kind, name)
+    require(client, "patch", resource.plural, namespace)
+    obj = get_object(client, kind, namespace, name)
+    current = (obj.get("spec") or {}).get("suspend") is True
+    if current == suspend:
+        outcome = "already suspended" if suspend else "not suspended (nothing to resume)"
+        return ActionResult(
+            target,
+            namespace,
+            False,
+            dry(f"{target} is {outcome}", dry_run),
+            dry_run=dry_run,
+            outcome=outcome,
+        )
+    if kind == "Job" and is_job_finished(obj):
+        verb = "suspending" if suspend else "resuming"
+        raise ActionError(
+            f"{target} has already finished ({job_status_text(obj)}): "
+            f"{verb} it would have no effect"
+        )
+    api(
+        lambda: client.request(
+            "PATCH",
+            resource.path(namespace, name),
+            DRY_RUN if dry_run else None,
+            {"spec": {"suspend": suspend}},
+            content_type=_MERGE_PATCH,
+        )
+    )
+    outcome = "suspended" if suspend else "resumed"
+    return ActionResult(
+        target,
+        namespace,
+        True,
+        dry(f"{target} {outcome}", dry_run),
+        dry_run=dry_run,
+        outcome=outcome,
+    )

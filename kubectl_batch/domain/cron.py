@@ -133,6 +133,10 @@ def _civil_from_days(z: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (m <= 2), m, d
 
 
+#: _civil_from_days memo: robfig's loops ask for the same few days again and again.
+_CIVIL: dict[int, tuple[int, int, int]] = {}
+
+
 class _Zone:
     """Instant -> UTC offset (seconds), like Go's ``Location.lookup``."""
 
@@ -163,7 +167,12 @@ class _Zone:
     def fields(self, sec: int) -> tuple[int, int, int, int, int, int, int]:
         """(year, month, day, hour, minute, second, weekday Sun=0) of an instant."""
         days, rem = divmod(sec + self.offset(sec), 86400)
-        y, m, d = _civil_from_days(days)
+        ymd = _CIVIL.get(days)
+        if ymd is None:
+            if len(_CIVIL) > 65536:
+                _CIVIL.clear()
+            ymd = _CIVIL[days] = _civil_from_days(days)
+        y, m, d = ymd
         hh, rem = divmod(rem, 3600)
         mm, ss = divmod(rem, 60)
         return y, m, d, hh, mm, ss, (days + 4) % 7
@@ -469,6 +478,10 @@ class Schedule:
         return out
 
 
+_NEXT_MEMO: dict[tuple[Schedule, int, _Zone], int | None] = {}
+_MISSING = object()
+
+
 @dataclass(frozen=True)
 class SpecSchedule(Schedule):
     """robfig's ``SpecSchedule``: one bit set per allowed value (bit 63 = "star bit").
@@ -492,6 +505,19 @@ class SpecSchedule(Schedule):
         return dom_match or dow_match
 
     def _next_ns(self, ns: int, zone: _Zone) -> int | None:
+        # Memoized: a CronJob's fire times chain from the same anchors again and again
+        # (most recent and upcoming runs share them; a live view recomputes every CronJob
+        # on each change), and walking the calendar the way robfig does is slow in Python.
+        key = (self, ns, zone)
+        got = _NEXT_MEMO.get(key, _MISSING)
+        if got is _MISSING:
+            got = self._walk_next_ns(ns, zone)  # ScheduleLoopError is raised, not memoized
+            if len(_NEXT_MEMO) >= 16384:
+                _NEXT_MEMO.clear()
+            _NEXT_MEMO[key] = got
+        return got  # type: ignore[return-value]
+
+    def _walk_next_ns(self, ns: int, zone: _Zone) -> int | None:
         if self.minute & ~_STAR_BIT == 0 or self.hour & ~_STAR_BIT == 0:
             # An empty field (e.g. minute ",") never matches: robfig walks five
             # years minute by minute and returns the zero time.
@@ -547,6 +573,13 @@ class SpecSchedule(Schedule):
                 if not added:
                     added = True
                     t = zone.date(y, mo, d, hh, 0, 0)
+                if zone._fixed is not None:
+                    # A fixed offset: the hours step by one, so jump straight to where
+                    # the step-by-step loop stops (the next allowed hour, or midnight).
+                    h = zone.fields(t)[3] + 1
+                    while h < 24 and (1 << h) & self.hour == 0:
+                        h += 1
+                    t += 3600 * (h - zone.fields(t)[3] - 1)
                 t += 3600
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if hh == 0:
@@ -558,6 +591,13 @@ class SpecSchedule(Schedule):
                 if not added:
                     added = True
                     t -= (t - _GO_ZERO_UNIX) % 60  # Truncate(time.Minute): absolute, not local
+                if zone._fixed is not None:
+                    # As for hours: jump to the next allowed minute (or the next hour).
+                    start = zone.fields(t)[4]
+                    m = start + 1
+                    while m < 60 and (1 << m) & self.minute == 0:
+                        m += 1
+                    t += 60 * (m - start - 1)
                 t += 60
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if mm == 0:

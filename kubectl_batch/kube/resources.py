@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +96,36 @@ EVENTS = Resource(
 ALL = (JOBS, CRONJOBS, PODS, EVENTS)
 
 
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def bulk_decoding() -> Iterator[None]:
+    """Pause the cyclic garbage collector while big LISTs are decoded (any thread).
+
+    Decoding 20,000 pods makes millions of dicts; meanwhile the collector would walk the
+    growing heap again and again (it tripled the time of such a LIST). The decoded objects
+    are plain JSON, free of cycles (reference counting frees them), so when the last
+    decoding ends they are moved out of the collector's sight (gc.freeze) instead of being
+    walked by every later full collection, and the collector is enabled again."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.freeze()
+                gc.enable()
+
+
 def list_all(
     client: ApiClient,
     resource: Resource,
@@ -104,9 +137,10 @@ def list_all(
     items: list[Obj] = []
     version = ""
     params = {"labelSelector": resource.selector(selector)}
-    for page in client.list_pages(resource.path(namespace), params, limit=page_size):
-        for item in page.get("items") or []:
-            if resource.keep is None or resource.keep(item):
-                items.append(resource.slim(item))
-        version = (page.get("metadata") or {}).get("resourceVersion", version)
+    with bulk_decoding():
+        for page in client.list_pages(resource.path(namespace), params, limit=page_size):
+            for item in page.get("items") or []:
+                if resource.keep is None or resource.keep(item):
+                    items.append(resource.slim(item))
+            version = (page.get("metadata") or {}).get("resourceVersion", version)
     return items, version

@@ -1,0 +1,188 @@
+"""`kubectl batch -A` with a stopwatch: the real command (kubectl_batch.cli.main, the real
+BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a file.
+
+    python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
+
+Reports JSON lines (times are time.monotonic(), comparable with the parent's):
+  {"event": "table", "t": ..., "jobs": N, "cronjobs": C, "rss_kb": ...}  first complete table
+      (Jobs, CronJobs and pods listed, and the Jobs and CronJobs tables hold every one),
+      stamped after the screen was refreshed with it;
+  {"event": "seen", "t": ..., "name": ..., "visible": bool}  a watched Job's row shows Complete;
+  {"event": "requests", "items": [[t, method, path, watch], ...]}  every API request, at exit
+      (SIGTERM) and every 5 s.
+Nothing here changes what the app does; it only wraps two methods to observe them.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_IMPORT = time.monotonic()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--kubeconfig", required=True)
+    parser.add_argument("--size", default="200x50")
+    parser.add_argument("--watch", default="latency-")
+    parser.add_argument("--namespace", default=None, help="default: all namespaces")
+    opts = parser.parse_args()
+    width, height = (int(x) for x in opts.size.split("x"))
+    out = open(opts.report, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+    lock = threading.Lock()
+
+    def report(**item) -> None:
+        with lock:
+            out.write(json.dumps(item) + "\n")
+
+    from kubectl_batch.kube import client as kube_client
+
+    requests: list[list] = []
+    send = kube_client.ApiClient._send
+
+    def counted_send(self, method, path, params=None, *args, **kwargs):
+        requests.append([time.monotonic(), method, path, bool((params or {}).get("watch"))])
+        return send(self, method, path, params, *args, **kwargs)
+
+    kube_client.ApiClient._send = counted_send
+
+    def flush_requests(*_):
+        report(event="requests", items=list(requests))
+
+    def stop(*_):
+        flush_requests()
+        out.flush()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+    from kubectl_batch.tui import app as tui_app
+    from kubectl_batch.tui.widgets.live_table import LiveTable
+
+    state: dict = {"table": False, "watched": {}}
+    seen: set[str] = set()
+
+    def check(app) -> None:
+        """Called after each model is shown and every 20 ms (rows may be added over frames)."""
+        try:
+            jobs = app.screen.query_one("#jobs", LiveTable)
+            crons = app.screen.query_one("#cronjobs", LiveTable)
+        except Exception:  # noqa: BLE001 - another screen, or not mounted yet
+            return
+        cache = app.cache
+        if cache is None:
+            return
+        if not state["table"]:
+            # Jobs, CronJobs and pods are listed (Events do not show in these tables), and
+            # the tables hold every one of them.
+            phases = {
+                getattr(s.phase, "value", s.phase)
+                for kind, s in cache.states().items()
+                if kind != "Event"
+            }
+            if phases != {"connected"}:
+                return
+            n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
+            if not (jobs.row_count == n_jobs > 0 and crons.row_count == n_crons):
+                return
+            state["table"] = True
+
+            def painted():
+                report(
+                    event="table",
+                    t=time.monotonic(),
+                    t_import=T_IMPORT,
+                    jobs=n_jobs,
+                    cronjobs=n_crons,
+                    rss_kb=_rss_kb(),
+                    maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                )
+
+            app.call_after_refresh(painted)
+        if not opts.watch:
+            return
+        watched = state["watched"]
+        if not state.get("scanned"):
+            state["scanned"] = True
+            watched.update(
+                (uid, row.name)
+                for uid, row in jobs.rows_by_uid.items()
+                if getattr(row, "name", "").startswith(opts.watch)
+            )
+        for uid, name in watched.items():
+            if name in seen:
+                continue
+            try:
+                cell = str(jobs.get_cell(uid, "status"))
+            except Exception:  # noqa: BLE001 - row not on the table (yet)
+                continue
+            if not cell.startswith("Complete"):
+                continue
+            seen.add(name)
+            shown = uid in set(jobs.visible_uids())
+
+            def seen_painted(name=name, shown=shown):
+                report(event="seen", t=time.monotonic(), name=name, visible=shown)
+
+            app.call_after_refresh(seen_painted)
+
+    original_refreshed = tui_app.BatchApp.on_refreshed
+
+    def on_refreshed(self, message):
+        original_refreshed(self, message)
+        check(self)
+
+    original_mount = tui_app.BatchApp.on_mount
+
+    def on_mount(self):
+        original_mount(self)
+        self.set_interval(0.02, lambda: check(self))
+
+    tui_app.BatchApp.on_mount = on_mount
+    tui_app.BatchApp.on_refreshed = on_refreshed
+    original_run = tui_app.BatchApp.run
+
+    def headless_run(self, *args, **kwargs):
+        kwargs.update(headless=True, size=(width, height))
+        return original_run(self, *args, **kwargs)
+
+    tui_app.BatchApp.run = headless_run
+
+    def periodic():
+        while True:
+            time.sleep(5)
+            flush_requests()
+
+    threading.Thread(target=periodic, daemon=True).start()
+
+    from kubectl_batch.cli import main as cli_main
+
+    argv = ["--kubeconfig", opts.kubeconfig]
+    argv += ["-n", opts.namespace] if opts.namespace else ["-A"]
+    code = cli_main(argv)
+    flush_requests()
+    return code
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -84,6 +84,18 @@ def main() -> int:
         cache = app.cache
         if cache is None:
             return
+        listed = state.setdefault("listed", set())
+        if len(listed) < 4:
+            for kind, st in cache.states().items():
+                if kind not in listed and getattr(st.phase, "value", st.phase) == "connected":
+                    listed.add(kind)
+                    report(
+                        event="listed",
+                        kind=kind,
+                        t=time.monotonic(),
+                        rows=jobs.row_count,
+                        cpu=_cpu(),
+                    )
         if not state["table"]:
             # Jobs, CronJobs and pods are listed (Events do not show in these tables), and
             # the tables hold every one of them.
@@ -108,6 +120,7 @@ def main() -> int:
                     cronjobs=n_crons,
                     rss_kb=_rss_kb(),
                     maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                    cpu=_cpu(),
                 )
 
             app.call_after_refresh(painted)
@@ -174,6 +187,11 @@ def main() -> int:
     code = cli_main(argv)
     flush_requests()
     return code
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss_kb() -> int:

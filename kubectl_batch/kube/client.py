@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import ssl
 import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -73,6 +75,17 @@ def _describe(exc: BaseException) -> str:
         if needle in text:
             return said
     return text.split(": ", 1)[-1][:200]
+
+
+_CONTINUE = re.compile(rb'"continue":"([A-Za-z0-9+/=_-]*)"')
+
+
+def _peek_continue(raw: bytes) -> str | None:
+    """The continue token of a list answer, read from its metadata at the head."""
+    head = raw[:4096]
+    items = head.find(b'"items":')
+    match = _CONTINUE.search(head, 0, items if items >= 0 else len(head))
+    return match.group(1).decode() if match and match.group(1) else None
 
 
 class ExecCredentials:
@@ -284,15 +297,34 @@ class ApiClient:
     def list_pages(
         self, path: str, params: dict[str, Any] | None = None, limit: int = 500
     ) -> Iterator[dict[str, Any]]:
-        """Each page of a paginated LIST; the last page carries the list's resourceVersion."""
+        """Each page of a paginated LIST; the last page carries the list's resourceVersion.
+
+        The next page is asked for while this one is decoded: the continue token is read
+        from the head of the raw answer (the list's metadata comes before its items), so
+        the API server prepares page k+1 while we decode page k. The token is checked
+        against the decoded page; should they differ, the early answer is dropped."""
         params = dict(params or {}, limit=limit)
-        while True:
-            page = self.get(path, params)
-            yield page
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return
-            params["continue"] = token
+        prefetch: Future | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="list-prefetch") as pool:
+            raw = self._send("GET", path, params).data
+            while True:
+                early = _peek_continue(raw)
+                if early:
+                    prefetch = pool.submit(
+                        self._send, "GET", path, dict(params, **{"continue": early})
+                    )
+                page = json.loads(raw) if raw else {}
+                yield page
+                token = (page.get("metadata") or {}).get("continue")
+                if not token:
+                    return
+                params["continue"] = token
+                if prefetch is not None and early == token:
+                    raw, prefetch = prefetch.result().data, None
+                else:
+                    if prefetch is not None:
+                        prefetch.cancel()
+                    raw, prefetch = self._send("GET", path, params).data, None
 
     def stream_lines(
         self, path: str, params: dict[str, Any] | None, read_timeout: float, on_open=None

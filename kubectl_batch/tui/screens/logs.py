@@ -183,7 +183,9 @@ class LogsScreen(Screen):
             handles, self._handles = list(self._handles.values()), {}
         for handle in handles:
             with contextlib.suppress(Exception):  # it is closing anyway
-                handle.close()
+                # shutdown() unblocks the reader thread at once; close() would wait for it
+                # (it takes the TLS socket's lock the blocked read holds).
+                handle.shutdown() if hasattr(handle, "shutdown") else handle.close()
 
     def _stream(
         self, generation: int, index: int, source: LogSource, since: datetime | None
@@ -195,7 +197,8 @@ class LogsScreen(Screen):
             with self._handles_lock:
                 self._handles[index] = handle
             if generation != self._generation:
-                handle.close()
+                with contextlib.suppress(Exception):
+                    handle.shutdown() if hasattr(handle, "shutdown") else handle.close()
 
         def live() -> bool:
             return not worker.is_cancelled and generation == self._generation

@@ -250,10 +250,6 @@ class MainScreen(ObjectActions, LiveScreen):
 
             self.app.push_screen(CronJobDetailScreen(row.uid))
 
-    def action_switch_table(self) -> None:
-        other = "#jobs" if self._table().id == "cronjobs" else "#cronjobs"
-        self.query_one(other, LiveTable).focus()
-
     # -- filter and sort ----------------------------------------------------------------
     def action_filter(self) -> None:
         from kubectl_batch.tui.screens.modals import PromptScreen

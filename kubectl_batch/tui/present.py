@@ -83,14 +83,15 @@ def bar(parts: Sequence[tuple[int, str]], total: int, width: int) -> Text:
     text = Text(end="")
     if total <= 0 or width <= 0:
         return text
-    used = 0
-    for count, style in parts:
-        cells = min(width - used, round(width * count / total))
-        if count > 0 and cells == 0 and used < width:
-            cells = 1  # a few failures in 100,000 must still show
-        text.append(BAR_FULL * cells, style)
-        used += cells
-    text.append(BAR_EMPTY * (width - used), "grey35")
+    cells = [min(width, round(width * count / total)) for count, _ in parts]
+    for i, (count, _) in enumerate(parts):
+        if count > 0 and cells[i] == 0:
+            cells[i] = 1  # a few failures in 100,000 must still show
+    while sum(cells) > width:
+        cells[cells.index(max(cells))] -= 1
+    for n, (_, style) in zip(cells, parts, strict=True):
+        text.append(BAR_FULL * n, style)
+    text.append(BAR_EMPTY * (width - sum(cells)), "grey35")
     return text
 
 

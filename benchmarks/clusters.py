@@ -93,8 +93,8 @@ class BenchCluster:
                 load.ensure_events(client, data, say, workers)
                 return data
             say(f"{self.name}: data loaded {age.days} days ago: its CronJobs may fire, reloading")
-        if marker is not None:
-            say(f"{self.name}: holds other data: re-creating the cluster")
+        if marker is not None or _has_bench_objects(client):
+            say(f"{self.name}: holds other or partly loaded data: re-creating the cluster")
             self.down()
             self.mod.up()
             client = self.client()
@@ -111,3 +111,7 @@ class BenchCluster:
             {"version": dataset.DATASET_VERSION, "loaded_at": now.isoformat(), "summary": summary},
         )
         return data
+
+
+def _has_bench_objects(client) -> bool:
+    return bool(client.get("/apis/batch/v1/cronjobs", {"limit": 1}).get("items"))

@@ -25,7 +25,7 @@ from typing import Any
 Obj = dict[str, Any]
 
 #: Bump when the generated contents change: a cached cluster with another version reloads.
-DATASET_VERSION = 4
+DATASET_VERSION = 5
 MANAGED_BY = "example.com/bench"
 NAMESPACES = tuple(f"bench-{i:02d}" for i in range(20))
 CRONJOBS = 1000
@@ -92,6 +92,7 @@ class CronPlan:
     name: str
     body: Obj
     owns: list[str] = field(default_factory=list)  # names of owned Jobs
+    failed: int = 0  # how many of them failed
     active: list[str] = field(default_factory=list)
     last_schedule: str | None = None
     last_successful: str | None = None
@@ -272,7 +273,9 @@ def generate(n: int, now: datetime, seed: int = 8) -> Dataset:
         if i < owned_budget and state in ("complete", "failed", "running") and owners.get(ns):
             mine = owners[ns]
             cron = mine[(i // len(NAMESPACES)) % len(mine)]
-            if len(cron.owns) >= 2:
+            # At most 2 Jobs, at most 1 failed: under the CronJob's history limits (3 and
+            # 1), so the CronJob controller deletes none of them.
+            if len(cron.owns) >= 2 or (state == "failed" and cron.failed):
                 cron = None
         if cron is not None:
             name = f"{cron.name}-{29000000 + i}"
@@ -280,6 +283,7 @@ def generate(n: int, now: datetime, seed: int = 8) -> Dataset:
         if cron is not None:
             jobs[-1].cronjob = cron.name
             cron.owns.append(name)
+            cron.failed += state == "failed"
             if state == "running":
                 cron.active.append(name)
     for cron in crons:

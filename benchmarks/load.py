@@ -191,7 +191,12 @@ def _load_pod(client: ApiClient, job: JobPlan, uid: str, plan: PodPlan, n: int) 
         "lastTransitionTime", started
     )
     ip = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-    _patch_status(client, f"{path}/{plan.name}", _pod_status(plan, ip, started, finished))
+    try:
+        _patch_status(client, f"{path}/{plan.name}", _pod_status(plan, ip, started, finished))
+    except ApiError as exc:
+        if exc.not_found:  # its Job was deleted meanwhile (a CronJob's history limit)
+            return
+        raise
     binding = {
         "apiVersion": "v1",
         "kind": "Binding",

@@ -431,7 +431,7 @@ def table(results: list[dict], off: dict) -> str:
         counts = run[key]
         lists = sum(v for k, v in counts.items() if k.startswith("LIST"))
         total = sum(counts.values())
-        return f"{total:.0f} requests, **{lists:.0f} LIST**"
+        return f"{total:.0f} request(s), **{lists:.0f} LIST**"
 
     secs = next(
         (x.get("idle_seconds") for r in results for x in r["runs"] if "idle_seconds" in x), 60

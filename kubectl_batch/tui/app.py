@@ -11,6 +11,7 @@ countdowns of what is visible. Nothing here blocks on the API.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -192,13 +194,17 @@ class BatchApp(App):
     def on_refreshed(self, message: Refreshed) -> None:
         if message.cache is not self.cache or not message.screen.is_attached:
             return
-        message.screen.show(message.model)
+        try:
+            message.screen.show(message.model)
+        except NoMatches:
+            return  # the screen is being taken down (leaving, quitting)
         self.shown_version = message.version
 
     def _tick(self) -> None:
         screen = self.screen
         if isinstance(screen, LiveScreen):
-            screen.tick(self.clock())
+            with contextlib.suppress(NoMatches):  # the screen is being taken down
+                screen.tick(self.clock())
 
     # -- scope ----------------------------------------------------------------------------
     def switch_scope(self, **changes: Any) -> None:

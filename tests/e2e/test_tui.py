@@ -174,3 +174,32 @@ async def test_logs_follow_a_running_pod(cluster, namespace, kubectl):
             assert shown()[-2:] == ["epoch 1 loss=0.93", "epoch 2 loss=0.71"]
     finally:
         kubectl.run("delete", "clusterlogs", f"logs-{namespace}", ns=False, check=False)
+
+
+async def test_suspend_from_the_ui_terminates_the_pods_it_listed(cluster, namespace, kubectl):
+    kubectl.apply(
+        job_manifest(
+            "sweep",
+            completions=2,
+            parallelism=2,
+            annotations={"test.kubectl-batch.io/outcome": "run"},
+        )
+    )
+    app = make_app(cluster, namespace)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: cell(app, "jobs", "sweep", "pods") == "2/2/0", what="2 pods")
+        table = app.screen.query_one("#jobs", LiveTable)
+        table.focus()
+        table.select_uid(uid_of(app, "sweep"))
+        await pilot.press("s")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen", what="modal")
+        listed = "\n".join(str(w.render()) for w in app.screen.query(".dialog-line"))
+        assert "deletes its 2 active pod(s)" in listed
+        await pilot.press("y")
+        await until(
+            pilot,
+            lambda: (cell(app, "jobs", "sweep", "status") or "").startswith("Suspended"),
+            what="the row to say Suspended",
+        )
+        assert kubectl.get("job", "sweep")["spec"]["suspend"] is True
+        assert any("job/sweep" in str(n.message) for n in app._notifications)

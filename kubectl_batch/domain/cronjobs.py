@@ -97,14 +97,7 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
         schedule = parse_schedule(expr)
         zone = load_zone(tz_name)
     except ScheduleError as exc:
-        return CronJobOutlook(
-            **base,
-            zone=None,
-            state=CronState.INVALID,
-            reason=str(exc),
-            pending_run=None,
-            next_runs=(),
-        )
+        return CronJobOutlook(**base, **_no_runs(None, CronState.INVALID, str(exc)))
     anchor = schedule_anchor(parse_time(meta.get("creationTimestamp")) or now, last_schedule)
     try:
         due = next_schedule_time(
@@ -115,14 +108,7 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
             pending = None  # already run (the controller checks lastScheduleTime == scheduled)
         upcoming = _upcoming(schedule, zone, anchor, pending, now, count)
     except ScheduleLoopError as exc:
-        return CronJobOutlook(
-            **base,
-            zone=zone,
-            state=CronState.NEVER,
-            reason=str(exc),
-            pending_run=None,
-            next_runs=(),
-        )
+        return CronJobOutlook(**base, **_no_runs(zone, CronState.NEVER, str(exc)))
 
     def outlook(state: CronState, reason: str, runs=upcoming, pending_run=pending):
         return CronJobOutlook(
@@ -184,6 +170,10 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
             "(concurrencyPolicy Replace)",
         )
     return outlook(CronState.SCHEDULED, "")
+
+
+def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict:
+    return dict(zone=zone, state=state, reason=reason, pending_run=None, next_runs=())
 
 
 def _upcoming(

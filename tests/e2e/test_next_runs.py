@@ -33,8 +33,8 @@ def cronjob(name: str, schedule: str, *, outcome: str = "succeed", **spec) -> di
     }
 
 
-def next_runs(cluster, namespace: str, *args: str) -> dict:
-    done = subprocess.run(
+def kubectl_batch_next_runs(cluster, namespace: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -44,14 +44,16 @@ def next_runs(cluster, namespace: str, *args: str) -> dict:
             str(cluster),
             "-n",
             namespace,
-            "-o",
-            "json",
             *args,
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
+
+
+def next_runs(cluster, namespace: str, *args: str) -> dict:
+    done = kubectl_batch_next_runs(cluster, namespace, "-o", "json", *args)
     assert done.returncode == 0, done.stderr
     return {item["name"]: item for item in json.loads(done.stdout)["items"]}
 
@@ -160,23 +162,7 @@ def test_after_replaces_now_for_live_cronjobs(kubectl, cluster, namespace):
 
 def test_names_not_found_fail_but_found_ones_print(kubectl, cluster, namespace):
     kubectl.apply(cronjob("present", "0 0 * * *"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_batch",
-            "next-runs",
-            "--kubeconfig",
-            str(cluster),
-            "-n",
-            namespace,
-            "present",
-            "absent",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = kubectl_batch_next_runs(cluster, namespace, "present", "absent")
     assert done.returncode == 1
     assert done.stdout.splitlines()[1].startswith("present ")
     assert done.stderr.strip() == 'error: cronjobs.batch "absent" not found'

@@ -45,3 +45,10 @@ def literal(value: object, style: str = "") -> Text:
 def lines(value: object) -> list[str]:
     """Multi-line untrusted text as cleaned lines."""
     return [clean(line) for line in str(value or "").splitlines()]
+
+
+def labelled(label: str, value: Text | str, width: int, style: str = "") -> Text:
+    """One "label  value" line of a detail header; plain-string values are shown literally."""
+    text = Text(f"{label:<{width}}", "bold dim")
+    text.append_text(value if isinstance(value, Text) else literal(value, style))
+    return text

@@ -25,7 +25,7 @@ from kubectl_batch.tui.present import (
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.screens.job_detail import EventRow, event_rows, fill_events
-from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.text import clean, labelled, literal
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
@@ -73,9 +73,7 @@ def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> 
 
 
 def _line(label: str, value: Text | str, style: str = "") -> Text:
-    text = Text(f"{label:<16}", "bold dim")
-    text.append_text(value if isinstance(value, Text) else literal(value, style))
-    return text
+    return labelled(label, value, 16, style)
 
 
 def header_text(model: CronJobModel, now: datetime) -> Text:

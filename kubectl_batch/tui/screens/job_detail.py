@@ -30,7 +30,7 @@ from kubectl_batch.tui.present import (
     pod_row,
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
-from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.text import clean, labelled, literal
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
@@ -159,9 +159,7 @@ def build_job_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> JobM
 
 
 def _line(label: str, value: Text | str, style: str = "") -> Text:
-    text = Text(f"{label:<14}", "bold dim")
-    text.append_text(value if isinstance(value, Text) else literal(value, style))
-    return text
+    return labelled(label, value, 14, style)
 
 
 def header_text(model: JobModel, now: datetime) -> Text:

@@ -754,6 +754,9 @@ def _get_field(text: str, b: _Bounds, expr: str) -> int:
     return bits
 
 
+_PARSED: dict[str, Schedule] = {}
+
+
 def parse_schedule(expr: str) -> Schedule:
     """Parse ``spec.schedule`` exactly as the API server and the controller do.
 
@@ -764,6 +767,16 @@ def parse_schedule(expr: str) -> Schedule:
     durations. ``@every`` durations are rounded down to whole seconds, minimum
     one second (so ``@every 500ms`` and even ``@every -1h`` mean every second).
     """
+    parsed = _PARSED.get(expr)
+    if parsed is None:
+        parsed = _parse_schedule(expr)  # errors are raised, not memoized
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        _PARSED[expr] = parsed
+    return parsed
+
+
+def _parse_schedule(expr: str) -> Schedule:
     if expr == "":
         raise ScheduleError("schedule is empty")
     if "TZ" in expr:

@@ -1,5 +1,6 @@
-"""The Textual app: owns the cache of the current scope, feeds the live screens from it,
-runs the cluster actions in workers and reports their outcome in one place.
+"""The Textual app: owns the cache of the current scope and feeds the live screens from it.
+Cluster actions and their outcome are in :mod:`~kubectl_batch.tui.actions`, the namespace
+and context pickers in :mod:`~kubectl_batch.tui.scope_switch` (both mixed into the app).
 
 Data flow: the :class:`~kubectl_batch.kube.cache.ClusterCache` keeps itself current on its
 reflector threads. One refresher thread worker wakes at most four times a second, and
@@ -27,8 +28,10 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.clock import system_clock
+from kubectl_batch.tui.actions import ActionRunner, describe_error
 from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
 from kubectl_batch.tui.scope import Scope
+from kubectl_batch.tui.scope_switch import ScopeSwitcher
 from kubectl_batch.tui.screens.base import LiveScreen
 from kubectl_batch.tui.services import Access, Kube, Permissions
 
@@ -53,32 +56,6 @@ class PermissionAnswered(Message):
         return isinstance(message, PermissionAnswered)
 
 
-class ActionFinished(Message):
-    def __init__(self, title: str, results: list[Any], error: str | None) -> None:
-        super().__init__()
-        self.title, self.results, self.error = title, results, error
-
-
-class Connected(Message):
-    def __init__(self, client: Any, scope: Scope) -> None:
-        super().__init__()
-        self.client, self.scope = client, scope
-
-
-class Listed(Message):
-    """Choices fetched for a picker (namespaces, contexts)."""
-
-    def __init__(self, what: str, values: list[str], error: str | None = None) -> None:
-        super().__init__()
-        self.what, self.values, self.error = what, values, error
-
-
-class DeletePlanned(Message):
-    def __init__(self, plan: Any) -> None:
-        super().__init__()
-        self.plan = plan
-
-
 @dataclass(frozen=True)
 class KeyInfo:
     id: str
@@ -86,14 +63,9 @@ class KeyInfo:
     description: str
 
 
-def describe_error(exc: BaseException) -> str:
-    from kubectl_batch.commands.errors import describe
-
-    return describe(exc)
-
-
-class BatchApp(App):
-    """kubectl batch: Jobs and CronJobs, live."""
+class BatchApp(ActionRunner, ScopeSwitcher, App):
+    """kubectl batch: Jobs and CronJobs, live. Cluster actions come from
+    :class:`ActionRunner`, the namespace and context pickers from :class:`ScopeSwitcher`."""
 
     CSS_PATH = "app.tcss"
     TITLE = "kubectl batch"
@@ -231,84 +203,6 @@ class BatchApp(App):
                 screen.scope_changed()
                 self.follow_screen(screen)
 
-    def choose_namespace(self) -> None:
-        self._list_namespaces()
-
-    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
-    def _list_namespaces(self) -> None:
-        try:
-            names = self.kube.namespaces(self.client)
-            self.post_message(Listed("namespace", names))
-        except Exception as exc:  # noqa: BLE001 - fall back to typing a name
-            self.post_message(Listed("namespace", [], describe_error(exc)))
-
-    def choose_context(self) -> None:
-        if self._contexts is not None:
-            self._list_contexts()
-
-    @work(thread=True, exclusive=True, group="list", exit_on_error=False)
-    def _list_contexts(self) -> None:
-        assert self._contexts is not None
-        try:
-            self.post_message(Listed("context", self._contexts()))
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(Listed("context", [], describe_error(exc)))
-
-    def on_listed(self, message: Listed) -> None:
-        from kubectl_batch.tui.screens.modals import ChoiceScreen, PromptScreen
-
-        if message.what == "namespace":
-            seen = {j.get("metadata", {}).get("namespace", "") for j in self.cache.jobs()}
-            known = sorted(set(message.values) | seen - {""})
-            if message.error or not known:
-                self.push_screen(
-                    PromptScreen(
-                        "Namespace",
-                        self.scope.namespace or "",
-                        "a namespace (empty: all namespaces)",
-                        suggestions=known,
-                        help=f"Cannot list namespaces: {message.error}" if message.error else "",
-                    ),
-                    lambda value: value is not None and self.switch_scope(namespace=value or None),
-                )
-                return
-            choices = [("", "all namespaces"), *((n, n) for n in known)]
-            self.push_screen(
-                ChoiceScreen("Namespace", choices, self.scope.namespace or ""),
-                lambda value: value is not None and self.switch_scope(namespace=value or None),
-            )
-        elif message.what == "context":
-            if message.error:
-                self.report_error("Contexts", message.error)
-                return
-            self.push_screen(
-                ChoiceScreen("Context", [(c, c) for c in message.values], self.scope.context or ""),
-                lambda value: value and self._switch_context(value),
-            )
-
-    def _switch_context(self, context: str) -> None:
-        if context != self.scope.context:
-            self._connect_to(context)
-
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
-    def _connect_to(self, context: str) -> None:
-        assert self._connect is not None
-        try:
-            client = self._connect(context)
-            namespace = getattr(getattr(client, "config", None), "namespace", None)
-            scope = Scope(
-                context, None if self.scope.all_namespaces else namespace, self.scope.selector
-            )
-            self.post_message(Connected(client, scope))
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(ActionFinished(f"Context {context}", [], describe_error(exc)))
-
-    def on_connected(self, message: Connected) -> None:
-        self.client = message.client
-        self._open(message.scope)
-        self.permissions.clear()
-        self._scope_changed()
-
     # -- permissions ------------------------------------------------------------------------
     def _can_i(self, access: Access) -> tuple[bool, str]:
         return self.kube.actions.can_i(
@@ -333,96 +227,6 @@ class BatchApp(App):
             update()
         else:
             screen.refresh_bindings()
-
-    # -- actions ----------------------------------------------------------------------------
-    def perform(self, title: str, call: Callable[[Any, Any], Any]) -> None:
-        """Run a cluster action in the exclusive action worker; its outcome is notified."""
-        self.notify(f"{title}…", timeout=2, markup=False)
-        self._perform(title, call)
-
-    @work(thread=True, exclusive=True, group="action", exit_on_error=False)
-    def _perform(self, title: str, call: Callable[[Any, Any], Any]) -> None:
-        try:
-            result = call(self.kube, self.client)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, in one place
-            self.post_message(ActionFinished(title, [], describe_error(exc)))
-            return
-        results = result if isinstance(result, list) else [result]
-        self.post_message(ActionFinished(title, results, None))
-
-    def on_action_finished(self, message: ActionFinished) -> None:
-        if message.error:
-            self.report_error(message.title, message.error)
-            return
-        failed = [r for r in message.results if getattr(r, "ok", True) is False]
-        lines = [str(getattr(r, "message", r)) for r in message.results] or ["done"]
-        more = f"\n… and {len(lines) - 10} more" if len(lines) > 10 else ""
-        self.notify(
-            "\n".join(lines[:10]) + more,
-            title=message.title,
-            severity="error" if failed else "information",
-            timeout=8 if failed else 5,
-            markup=False,
-        )
-        self.poke()
-
-    def report_error(self, title: str, error: str) -> None:
-        self.notify(error, title=title, severity="error", timeout=8, markup=False)
-
-    def plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
-        self._plan_delete(selector, kinds, selection)
-
-    @work(thread=True, exclusive=True, group="action", exit_on_error=False)
-    def _plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
-        try:
-            actions = self.kube.actions
-            if selector:
-                plan = actions.plan_delete(self.client, self.scope.namespace, selector, kinds)
-            else:
-                target = self._delete_target(actions, selection)
-                plan = actions.DeletePlan("", selection.namespace, (selection.kind,), (target,))
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(ActionFinished("Delete", [], describe_error(exc)))
-            return
-        self.post_message(DeletePlanned(plan))
-
-    def _delete_target(self, actions: Any, selection: Any) -> Any:
-        """The selected Job or CronJob as a delete target, counted from the cache."""
-        if selection.kind == "Job":
-            pods, jobs = len(self.cache.pods_of(selection.uid)), 0
-        else:
-            owned = [
-                j
-                for j in self.cache.jobs()
-                if any(
-                    r.get("uid") == selection.uid and r.get("controller")
-                    for r in (j.get("metadata") or {}).get("ownerReferences") or ()
-                )
-            ]
-            jobs = len(owned)
-            pods = sum(len(self.cache.pods_of(j["metadata"].get("uid", ""))) for j in owned)
-        return actions.DeleteTarget(
-            kind=selection.kind,
-            namespace=selection.namespace,
-            name=selection.name,
-            uid=selection.uid,
-            pods=pods,
-            jobs=jobs,
-        )
-
-    def on_delete_planned(self, message: DeletePlanned) -> None:
-        from kubectl_batch.tui.screens.modals import DeletePreviewScreen
-
-        plan = message.plan
-
-        def go(confirmed: bool | None) -> None:
-            if confirmed:
-                self.perform(
-                    f"Delete {len(plan.targets)} object(s)",
-                    lambda kube, client: kube.actions.execute_delete(client, plan),
-                )
-
-        self.push_screen(DeletePreviewScreen(plan), go)
 
     # -- keys -------------------------------------------------------------------------------
     def key_table(self) -> list[KeyInfo]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,9 @@ from kubectl_batch.tui.services import Access, Kube, Permissions
 
 #: Seconds between two refreshes of a screen while the cache keeps changing.
 REFRESH_INTERVAL = 0.25
+# A change in the cluster wakes the refresher at once, but builds stay this far apart so
+# heavy churn coalesces instead of rebuilding back to back.
+MIN_BUILD_GAP = 0.1
 
 OpenCache = Callable[[Any, Scope], Any]
 
@@ -94,7 +98,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self._keymap_warnings = list(keymap_warnings)
         self.cache: Any = None
         self._target: LiveScreen | None = None
-        self._poke = threading.Event()
+        self._poke = threading.Event()  # rebuild even if the cache did not change
+        self._wake = threading.Event()  # the refresher has something to look at
         #: cache.version last put on screen (tests wait on it).
         self.shown_version = -1
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
@@ -119,6 +124,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         old = self.cache
         self.scope = scope
         self.cache = self._open_cache(self.client, scope)
+        if hasattr(self.cache, "on_change") and self.cache.on_change is None:
+            self.cache.on_change = self._cluster_changed
         if old is not None:
             old.stop()
         self.shown_version = -1
@@ -137,14 +144,23 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
     def poke(self) -> None:
         """Rebuild the followed screen now (its query changed)."""
         self._poke.set()
+        self._wake.set()
+
+    def _cluster_changed(self, *_: Any) -> None:
+        """Called on a reflector thread for every change: only wake the refresher."""
+        self._wake.set()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresher(self, cache: Any) -> None:
         worker = get_current_worker()
         seen: tuple[int, LiveScreen | None] = (-1, None)
         expires: datetime | None = None
+        last_build = 0.0
         while not worker.is_cancelled:
-            poked = self._poke.wait(REFRESH_INTERVAL)
+            self._wake.wait(REFRESH_INTERVAL)
+            self._wake.clear()
+            time.sleep(max(0.0, last_build + MIN_BUILD_GAP - time.monotonic()))
+            poked = self._poke.is_set()
             self._poke.clear()
             target = self._target
             if target is None or worker.is_cancelled:
@@ -153,6 +169,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             due = expires is not None and self.clock() >= expires
             if not poked and not due and seen == (version, target):
                 continue
+            last_build = time.monotonic()
             try:
                 model = target.build(cache, self.clock)
             except Exception as exc:  # noqa: BLE001 - show it, keep refreshing

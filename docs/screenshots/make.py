@@ -1,6 +1,6 @@
 """Regenerates the README's screenshots from the recorded test objects (frozen clock).
 
-    python docs/screenshots/make.py
+python docs/screenshots/make.py
 """
 
 from __future__ import annotations

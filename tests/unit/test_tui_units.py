@@ -114,3 +114,43 @@ async def test_switch_context_connects_in_a_worker_and_rebuilds_the_scope():
         assert connected == ["prod-eu"]
         assert app.scope.context == "prod-eu" and app.scope.namespace == "default"
         assert "prod-eu · namespace default" in scope_text(app)
+
+
+def test_cronjob_rows_are_kept_until_their_next_fire_time_or_a_change():
+    from datetime import datetime, timedelta, timezone
+
+    from fixtures.tui_fakes import Clock, FakeCache
+
+    from kubectl_batch.tui.screens.main import RowBuilder
+
+    cronjob = {
+        "metadata": {
+            "name": "hourly",
+            "namespace": "etl",
+            "uid": "cj-1",
+            "resourceVersion": "7",
+            "creationTimestamp": "2026-03-27T08:30:00Z",
+        },
+        "spec": {"schedule": "0 * * * *"},
+        "status": {"lastScheduleTime": "2026-03-27T09:00:00Z"},
+    }
+    clock = Clock(datetime(2026, 3, 27, 9, 10, tzinfo=timezone.utc))
+    cache = FakeCache({"cronjobs": [cronjob]}, clock=clock)
+    sorts = {"jobs": ("name", False), "cronjobs": ("name", False)}
+    builder = RowBuilder()
+
+    def row():
+        return builder.build(cache, clock, "", sorts).cronjobs[0]
+
+    first = row()
+    assert row() is first  # nothing changed: the same row, nothing re-rendered
+    clock.advance(timedelta(minutes=50).total_seconds())  # 10:00: the next run is due
+    due = row()
+    assert due is not first and due.outlook.state.value == "due"
+    changed = dict(
+        cronjob,
+        metadata=dict(cronjob["metadata"], resourceVersion="8"),
+        spec={"schedule": "0 * * * *", "suspend": True},
+    )
+    cache._store["CronJob"]["cj-1"] = changed
+    assert row().outlook.state.value == "suspended"

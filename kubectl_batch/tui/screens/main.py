@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from kubectl_batch.domain.cronjobs import CronState
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.present import (
     CRONJOB_COLUMNS,
@@ -58,12 +59,33 @@ def _signature(job: Obj, pods: list[Obj]) -> tuple:
     return (rv, tuple((p.get("metadata") or {}).get("resourceVersion", "") for p in pods))
 
 
+_FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def _valid_until(row: CronJobRow) -> datetime | None:
+    """Until when a CronJob row's outlook stays true without a change to the objects; None:
+    recompute every time (a due, blocked or suspended run's story moves with the clock)."""
+    state = row.outlook.state
+    if state in (CronState.INVALID, CronState.NEVER):
+        return _FOREVER
+    if state in (CronState.SCHEDULED, CronState.MISSED) and row.outlook.next_run is not None:
+        return row.outlook.next_run
+    return None
+
+
+def _still_valid(until: datetime | None, now: datetime) -> bool:
+    return until is not None and now < until
+
+
 class RowBuilder:
     """Rows of the main tables, recomputed only for objects that changed (thread-safe)."""
 
     def __init__(self, job_columns: tuple[Column, ...] = ()) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[tuple, JobRow]] = {}
+        # A CronJob's row holds until its object or its Jobs change, or the clock reaches
+        # the moment its outlook can change (its next fire time).
+        self._crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
         self._job_columns = job_columns
 
     def build(
@@ -97,13 +119,22 @@ class RowBuilder:
                 if owner:
                     by_owner.setdefault(owner, []).append(job)
             cron_rows = []
+            crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
             for cj in cache.cronjobs():
                 uid = (cj.get("metadata") or {}).get("uid", "")
                 owned = sorted(
                     by_owner.get(uid, []),
                     key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""),
                 )
-                cron_rows.append(cronjob_row(cj, owned, now))
+                sig = _signature(cj, owned)
+                known = self._crons.get(uid)
+                if known is not None and known[0] == sig and _still_valid(known[1], now):
+                    crons[uid] = known
+                else:
+                    row = cronjob_row(cj, owned, now)
+                    crons[uid] = (sig, _valid_until(row), row)
+                cron_rows.append(crons[uid][2])
+            self._crons = crons
             expires = min(
                 (r.outlook.next_run for r in cron_rows if r.outlook.next_run is not None),
                 default=None,

@@ -32,7 +32,29 @@ class Dialog(ModalScreen):
         self.dismiss(None)
 
 
-class ConfirmScreen(Dialog):
+class YesNoDialog(Dialog):
+    """Dismisses with True (y, or the #confirm button) or False (n, escape, #cancel)."""
+
+    @property
+    def confirmable(self) -> bool:
+        return True
+
+    def action_confirm(self) -> None:
+        if self.confirmable:
+            self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+
+class ConfirmScreen(YesNoDialog):
     """Says exactly what will happen; dismisses with True (go) or False."""
 
     BINDINGS = [
@@ -67,16 +89,6 @@ class ConfirmScreen(Dialog):
 
     def on_mount(self) -> None:
         self.query_one("#cancel" if self.danger else "#confirm", Button).focus()
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm")
 
 
 class PromptScreen(Dialog):
@@ -179,7 +191,7 @@ class DeleteScopeScreen(Dialog):
         self.dismiss((event.value.strip(), kinds))
 
 
-class DeletePreviewScreen(Dialog):
+class DeletePreviewScreen(YesNoDialog):
     """Lists exactly the objects a delete plan removes and how many pods go with them."""
 
     BINDINGS = [
@@ -237,13 +249,6 @@ class DeletePreviewScreen(Dialog):
             )
         self.query_one("#cancel", Button).focus()
 
-    def action_confirm(self) -> None:
-        if self.plan.targets:
-            self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm")
+    @property
+    def confirmable(self) -> bool:
+        return bool(self.plan.targets)

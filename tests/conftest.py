@@ -7,8 +7,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,52 @@ def job_manifest(
         "metadata": {"name": name, "labels": labels or {}},
         "spec": job_spec,
     }
+
+
+def cronjob_manifest(
+    name: str,
+    schedule: str = "0 0 1 1 *",
+    *,
+    suspend: bool = False,
+    cron_spec: dict | None = None,
+    **template,
+) -> dict:
+    """A CronJob whose Jobs are `job_manifest(**template)`; `cron_spec` adds CronJob fields
+    (timeZone, concurrencyPolicy, ...). The default schedule fires once a year."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {
+            "schedule": schedule,
+            "suspend": suspend,
+            **(cron_spec or {}),
+            "jobTemplate": {"metadata": {}, "spec": job_manifest("unused", **template)["spec"]},
+        },
+    }
+
+
+@contextmanager
+def served_logs(kubectl: Kubectl, namespace: str, *lines: str, follow: bool = False):
+    """KWOK serves `lines` (CRI log format) as the logs of every `main` container in
+    `namespace`; yields the file, which a test may append to (with follow=True)."""
+    log_file = Path(tempfile.mkdtemp()) / "main.log"
+    log_file.write_text("".join(line + "\n" for line in lines))
+    os.chmod(log_file.parent, 0o755)  # kwok reads it as another user may
+    os.chmod(log_file, 0o644)
+    name = f"logs-{namespace}"
+    kubectl.apply(
+        {
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterLogs",
+            "metadata": {"name": name},
+            "spec": {
+                "selector": {"matchNamespaces": [namespace]},
+                "logs": [{"containers": ["main"], "logsFile": str(log_file), "follow": follow}],
+            },
+        }
+    )
+    try:
+        yield log_file
+    finally:
+        kubectl.run("delete", "clusterlogs", name, ns=False, check=False)

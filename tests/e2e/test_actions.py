@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import job_manifest
+from conftest import cronjob_manifest, job_manifest
 from support import kubeconfigs
 
 from kubectl_batch.domain.indexes import IndexSet
@@ -53,22 +53,6 @@ def cli(kubeconfig, namespace: str, *args: str, input: str = "") -> subprocess.C
         timeout=120,
         cwd=ROOT,
     )
-
-
-def cronjob_manifest(
-    name: str, schedule: str = "0 0 1 1 *", suspend: bool = False, **template
-) -> dict:
-    job = job_manifest("unused", **template)
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name},
-        "spec": {
-            "schedule": schedule,
-            "suspend": suspend,
-            "jobTemplate": {"metadata": {}, "spec": job["spec"]},
-        },
-    }
 
 
 def live_pods(kubectl, job: str) -> list[dict]:

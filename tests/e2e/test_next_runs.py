@@ -7,30 +7,19 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+from conftest import cronjob_manifest
+
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
-def cronjob(name: str, schedule: str, *, outcome: str = "succeed", **spec) -> dict:
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name},
-        "spec": {
-            "schedule": schedule,
-            **spec,
-            "jobTemplate": {
-                "spec": {
-                    "template": {
-                        "metadata": {"annotations": {"test.kubectl-batch.io/outcome": outcome}},
-                        "spec": {
-                            "restartPolicy": "Never",
-                            "containers": [{"name": "main", "image": "busybox"}],
-                        },
-                    }
-                }
-            },
-        },
-    }
+def cronjob(name: str, schedule: str, *, outcome: str = "succeed", suspend=False, **spec):
+    return cronjob_manifest(
+        name,
+        schedule,
+        suspend=suspend,
+        cron_spec=spec,
+        annotations={"test.kubectl-batch.io/outcome": outcome},
+    )
 
 
 def kubectl_batch_next_runs(cluster, namespace: str, *args: str) -> subprocess.CompletedProcess:

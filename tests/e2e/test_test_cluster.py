@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from conftest import job_manifest
+from conftest import job_manifest, served_logs
 
 
 def test_api_server_reports_its_real_version(kubectl):
@@ -93,24 +91,12 @@ def test_cronjob_and_create_job_from_it(kubectl):
 
 
 def test_pod_logs_come_from_the_configured_file(kubectl, namespace):
-    log_file = Path(tempfile.mkdtemp()) / "main.log"
-    log_file.write_text(
-        "2026-01-01T00:00:00Z stdout F epoch 1 loss=0.93\n"
-        "2026-01-01T00:00:01Z stdout F epoch 2 loss=0.71\n"
-    )
-    os.chmod(log_file.parent, 0o755)
-    kubectl.apply(
-        {
-            "apiVersion": "kwok.x-k8s.io/v1alpha1",
-            "kind": "ClusterLogs",
-            "metadata": {"name": f"logs-{namespace}"},
-            "spec": {
-                "selector": {"matchNamespaces": [namespace]},
-                "logs": [{"containers": ["main"], "logsFile": str(log_file)}],
-            },
-        }
-    )
-    try:
+    with served_logs(
+        kubectl,
+        namespace,
+        "2026-01-01T00:00:00Z stdout F epoch 1 loss=0.93",
+        "2026-01-01T00:00:01Z stdout F epoch 2 loss=0.71",
+    ):
         kubectl.apply(job_manifest("talks", annotations={"test.kubectl-batch.io/outcome": "run"}))
         pod = kubectl.wait_for(
             lambda: [
@@ -124,5 +110,3 @@ def test_pod_logs_come_from_the_configured_file(kubectl, namespace):
             lambda: kubectl.run("logs", pod, check=False).stdout, what="logs", timeout=30
         )
         assert out == "epoch 1 loss=0.93\nepoch 2 loss=0.71\n"
-    finally:
-        kubectl.run("delete", "clusterlogs", f"logs-{namespace}", ns=False, check=False)

@@ -4,12 +4,10 @@ modules, asserting on what the screen shows."""
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import job_manifest
+from conftest import job_manifest, served_logs
 from rich.text import Text
 
 from kubectl_batch.kube.client import ApiClient
@@ -136,22 +134,9 @@ async def test_a_failing_index_shows_its_backoff_countdown(cluster, namespace, k
 
 
 async def test_logs_follow_a_running_pod(cluster, namespace, kubectl):
-    log_file = Path(tempfile.mkdtemp()) / "main.log"
-    log_file.write_text("2026-01-01T00:00:00Z stdout F epoch 1 loss=0.93\n")
-    os.chmod(log_file.parent, 0o755)
-    os.chmod(log_file, 0o644)
-    kubectl.apply(
-        {
-            "apiVersion": "kwok.x-k8s.io/v1alpha1",
-            "kind": "ClusterLogs",
-            "metadata": {"name": f"logs-{namespace}"},
-            "spec": {
-                "selector": {"matchNamespaces": [namespace]},
-                "logs": [{"containers": ["main"], "logsFile": str(log_file), "follow": True}],
-            },
-        }
-    )
-    try:
+    with served_logs(
+        kubectl, namespace, "2026-01-01T00:00:00Z stdout F epoch 1 loss=0.93", follow=True
+    ) as log_file:
         kubectl.apply(job_manifest("train", annotations={"test.kubectl-batch.io/outcome": "run"}))
         app = make_app(cluster, namespace)
         async with app.run_test(size=SIZE) as pilot:
@@ -172,8 +157,6 @@ async def test_logs_follow_a_running_pod(cluster, namespace, kubectl):
                 f.write("2026-01-01T00:00:01Z stdout F epoch 2 loss=0.71\n")
             await until(pilot, lambda: "epoch 2 loss=0.71" in shown(), what="the appended line")
             assert shown()[-2:] == ["epoch 1 loss=0.93", "epoch 2 loss=0.71"]
-    finally:
-        kubectl.run("delete", "clusterlogs", f"logs-{namespace}", ns=False, check=False)
 
 
 async def test_suspend_from_the_ui_terminates_the_pods_it_listed(cluster, namespace, kubectl):

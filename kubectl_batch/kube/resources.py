@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,20 +38,127 @@ def slim_object(obj: Obj) -> Obj:
     return obj
 
 
+# The cache holds what the lists, the details and the domain rules read; the YAML view and
+# every action GET the whole object. Pods and Jobs are most of the memory at 10,000 Jobs, so
+# they are projected onto the fields read, and their repeated small strings (phases,
+# reasons, timestamps, container names) are interned: one copy shared by every pod.
+_POD_CONDITIONS = frozenset({"Ready", "DisruptionTarget"})
+_CONDITION = ("type", "status", "reason", "message", "lastProbeTime", "lastTransitionTime")
+_intern = sys.intern
+
+
+def _interned(value: Any) -> Any:
+    return _intern(value) if type(value) is str and len(value) <= 64 else value
+
+
+def _pick(src: Obj | None, keys: tuple[str, ...]) -> Obj:
+    if not src:
+        return {}
+    return {k: _interned(src[k]) for k in keys if src.get(k) is not None}
+
+
+_TERMINATED = ("exitCode", "signal", "reason", "message", "startedAt", "finishedAt")
+_STATE_KEYS = {
+    "terminated": _TERMINATED,
+    "running": ("startedAt",),
+    "waiting": ("reason", "message"),
+}
+
+
+def _container_state(state: Obj | None) -> Obj:
+    if not state:
+        return {}
+    return {k: _pick(v, _STATE_KEYS[k]) for k, v in state.items() if k in _STATE_KEYS}
+
+
+def _container_status(c: Obj) -> Obj:
+    out = _pick(c, ("name", "restartCount", "ready"))
+    out["state"] = _container_state(c.get("state"))
+    out["lastState"] = _container_state(c.get("lastState"))
+    return out
+
+
+def _pod_status(status: Obj) -> Obj:
+    out = _pick(status, ("phase", "reason", "message", "startTime"))
+    conditions = [
+        _pick(c, _CONDITION)
+        for c in status.get("conditions") or ()
+        if c.get("type") in _POD_CONDITIONS
+    ]
+    if conditions:
+        out["conditions"] = conditions
+    for key in ("containerStatuses", "initContainerStatuses"):
+        if status.get(key):
+            out[key] = [_container_status(c) for c in status[key]]
+    return out
+
+
+def _pod_meta(meta: Obj) -> Obj:
+    out = _pick(
+        meta,
+        (
+            "name", "namespace", "uid", "resourceVersion", "creationTimestamp",
+            "deletionTimestamp", "deletionGracePeriodSeconds",
+        ),
+    )  # fmt: skip
+    for key in ("labels", "annotations"):
+        if meta.get(key):
+            out[key] = {_intern(k): _interned(v) for k, v in meta[key].items()}
+    annotations = out.get("annotations")
+    if annotations:
+        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    if meta.get("ownerReferences"):
+        out["ownerReferences"] = [
+            _pick(r, ("apiVersion", "kind", "name", "uid", "controller"))
+            for r in meta["ownerReferences"]
+        ]
+    if meta.get("finalizers"):
+        out["finalizers"] = [_intern(f) for f in meta["finalizers"]]
+    return out
+
+
 def slim_pod(pod: Obj) -> Obj:
-    """A pod as the batch views need it: identity, index, phase, container outcomes."""
+    """A pod as the batch views read it: identity, index, phase, container outcomes."""
     spec = pod.get("spec") or {}
     return {
-        "metadata": _slim_meta(pod.get("metadata") or {}),
+        "metadata": _pod_meta(pod.get("metadata") or {}),
         "spec": {
-            "nodeName": spec.get("nodeName"),
-            "restartPolicy": spec.get("restartPolicy"),
-            "containers": [{"name": c.get("name")} for c in spec.get("containers") or []],
-            "initContainers": [{"name": c.get("name")} for c in spec.get("initContainers") or []],
+            "nodeName": _interned(spec.get("nodeName")),
+            "restartPolicy": _interned(spec.get("restartPolicy")),
+            "containers": [_pick(c, ("name",)) for c in spec.get("containers") or ()],
+            # restartPolicy Always marks a sidecar: it finishes last (domain/backoff.py).
+            "initContainers": [
+                _pick(c, ("name", "restartPolicy")) for c in spec.get("initContainers") or ()
+            ],
             "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds"),
         },
-        "status": pod.get("status") or {},
+        "status": _pod_status(pod.get("status") or {}),
     }
+
+
+def slim_job(job: Obj) -> Obj:
+    """A Job without its pod template's spec (the pods' own specs say what ran; rerun and
+    retry GET the Job) and without managed fields."""
+    job = slim_object(job)
+    spec = job.get("spec")
+    if spec and spec.get("template"):
+        pod_spec = spec["template"].get("spec") or {}
+        job["spec"] = {
+            **spec,
+            "template": {
+                "spec": {
+                    "restartPolicy": pod_spec.get("restartPolicy"),
+                    "containers": [_pick(c, ("name",)) for c in pod_spec.get("containers") or ()],
+                }
+            },
+        }
+    status = job.get("status")
+    if status and status.get("conditions"):
+        job["status"] = {
+            **status,
+            "conditions": [_pick(c, _CONDITION) for c in status["conditions"]],
+        }
+    return job
 
 
 @dataclass(frozen=True)
@@ -76,7 +184,7 @@ class Resource:
         return ",".join(p for p in parts if p) or None
 
 
-JOBS = Resource("Job", "jobs", "/apis/batch/v1")
+JOBS = Resource("Job", "jobs", "/apis/batch/v1", slim=slim_job)
 CRONJOBS = Resource("CronJob", "cronjobs", "/apis/batch/v1")
 PODS = Resource(
     "Pod",
@@ -94,6 +202,13 @@ EVENTS = Resource(
     keep=lambda e: (e.get("involvedObject") or {}).get("kind") in EVENT_KINDS,
 )
 ALL = (JOBS, CRONJOBS, PODS, EVENTS)
+BY_KIND = {r.kind: r for r in ALL}
+
+
+def read_whole(client: ApiClient, kind: str, namespace: str, name: str) -> Obj:
+    """One object as the server has it now, whole but for managed fields (what kubectl
+    get -o yaml shows): the cache keeps only the parts the views read."""
+    return slim_object(client.get(BY_KIND[kind].path(namespace, name)))
 
 
 _gc_lock = threading.Lock()

@@ -10,7 +10,7 @@ sort rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from kubectl_batch.domain.timeutil import (
     format_duration,
     parse_time,
 )
-from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.text import Cell, CellText, cell, clean, literal
 
 Obj = dict[str, Any]
 
@@ -133,15 +133,17 @@ class JobRow:
         end = s.completion_time or now
         return format_duration(end - s.start_time)
 
-    def backoff(self, now: datetime) -> Text:
+    def backoff(self, now: datetime) -> CellText:
         if self.backoff_until is None:
-            return Text("", end="")
+            return Cell("")
         if self.backoff_until > now:
-            return Text(f"retry in {countdown_text(self.backoff_until, now)}", "dark_orange")
-        return Text("retrying", "dark_orange")
+            return Cell(f"retry in {countdown_text(self.backoff_until, now)}", "dark_orange")
+        return Cell("retrying", "dark_orange")
 
-    def status(self) -> Text:
+    def status(self) -> CellText:
         s = self.summary
+        if not s.reason:
+            return Cell(s.status, STATUS_STYLE.get(s.status, ""))
         text = Text(s.status, STATUS_STYLE.get(s.status, ""), end="", no_wrap=True)
         if s.reason:
             text.append(" " + clean(s.reason), "dim")
@@ -161,18 +163,18 @@ class JobRow:
             )
         return text
 
-    def origin(self) -> Text:
+    def origin(self) -> CellText:
         """Where the Job comes from: its CronJob, or the Job it re-runs."""
         s = self.summary
         if s.lineage is not None and s.lineage.retry_of:
             what = f"retry of {clean(s.lineage.retry_of)}"
             if s.lineage.retry_indexes_text:
                 what += f" (indexes {clean(s.lineage.retry_indexes_text)})"
-            return Text(what, "cyan", end="", no_wrap=True)
+            return Cell(what, "cyan")
         if s.owner_cronjob:
             manual = " (manual)" if s.is_manual else ""
-            return Text(f"cronjob/{clean(s.owner_cronjob)}{manual}", end="", no_wrap=True)
-        return Text("", end="")
+            return Cell(f"cronjob/{clean(s.owner_cronjob)}{manual}")
+        return Cell("")
 
 
 def job_row(job: Obj, pods: Sequence[Obj], clock: Clock) -> JobRow:
@@ -194,6 +196,16 @@ def job_row(job: Obj, pods: Sequence[Obj], clock: Clock) -> JobRow:
     )
 
 
+def job_row_for_pods(row: JobRow, pods: Sequence[Obj]) -> JobRow:
+    """``row`` after only its Job's pods changed: the Job's own columns stay, the
+    pod-derived ones are recomputed, and the same row comes back if they did not move (so
+    a first pod list of 20,000 pods redraws no row for nothing)."""
+    backoff = next_pod_time(row.obj, pods) if pods else None
+    if backoff == row.backoff_until and len(pods) == row.pods:
+        return row
+    return replace(row, backoff_until=backoff, pods=len(pods))
+
+
 @dataclass(frozen=True)
 class CronJobRow:
     uid: str
@@ -208,14 +220,14 @@ class CronJobRow:
     def kind(self) -> str:
         return "CronJob"
 
-    def next_run(self, now: datetime) -> Text:
+    def next_run(self, now: datetime) -> CellText:
         o = self.outlook
         if o.state is CronState.SCHEDULED and o.next_run is not None:
             if o.next_run <= now:
-                return Text("due now", "yellow")
-            return Text(f"in {countdown_text(o.next_run, now)}", end="")
+                return Cell("due now", "yellow")
+            return Cell(f"in {countdown_text(o.next_run, now)}")
         label = {CronState.DUE: "due now"}.get(o.state, o.state.value)
-        return Text(label, CRON_STATE_STYLE[o.state], end="")
+        return Cell(label, CRON_STATE_STYLE[o.state])
 
     def strip(self) -> Text:
         text = Text(end="", no_wrap=True)
@@ -308,7 +320,7 @@ class Column:
     key: str
     label: str
     width: int
-    render: Callable[[Any, datetime], Text]
+    render: Callable[[Any, datetime], CellText]
     sort: Callable[[Any], Any]
     #: Changes with time alone: re-rendered by the 1 s tick.
     live: bool = False
@@ -318,8 +330,8 @@ def _never(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("-inf")
 
 
-def _text(get: Callable[[Any], object], style: str = "") -> Callable[[Any, datetime], Text]:
-    return lambda row, now: literal(get(row), style)
+def _text(get: Callable[[Any], object], style: str = "") -> Callable[[Any, datetime], CellText]:
+    return lambda row, now: cell(get(row), style)
 
 
 NAMESPACE = Column(
@@ -347,10 +359,9 @@ JOB_COLUMNS: dict[str, Column] = {
             "pods",
             "A/R/F",
             8,
-            lambda r, n: Text(
+            lambda r, n: Cell(
                 f"{r.summary.active}/{r.summary.ready}/{r.summary.failed}",
                 "red" if r.summary.failed else "",
-                end="",
             ),
             lambda r: (r.summary.active, r.summary.failed),
         ),
@@ -366,7 +377,7 @@ JOB_COLUMNS: dict[str, Column] = {
             "duration",
             "DURATION",
             8,
-            lambda r, n: Text(r.duration(n), end=""),
+            lambda r, n: Cell(r.duration(n)),
             lambda r: r.summary.elapsed or timedelta(0),
             live=True,
         ),
@@ -374,7 +385,7 @@ JOB_COLUMNS: dict[str, Column] = {
             "age",
             "AGE",
             6,
-            lambda r, n: Text(age_text(r.summary.created, n), end=""),
+            lambda r, n: Cell(age_text(r.summary.created, n)),
             lambda r: -_never(r.summary.created),
             live=True,
         ),
@@ -401,23 +412,22 @@ CRONJOB_COLUMNS: dict[str, Column] = {
             "suspend",
             "SUSP",
             4,
-            lambda r, n: Text("yes", "magenta") if r.outlook.suspended else Text(""),
+            lambda r, n: Cell("yes", "magenta") if r.outlook.suspended else Cell(""),
             lambda r: r.outlook.suspended,
         ),
         Column(
             "active",
             "ACT",
             3,
-            lambda r, n: Text(str(len(r.outlook.active)), end=""),
+            lambda r, n: Cell(str(len(r.outlook.active))),
             lambda r: len(r.outlook.active),
         ),
         Column(
             "last_schedule",
             "LAST RUN",
             8,
-            lambda r, n: Text(
-                age_text(r.outlook.last_schedule, n) if r.outlook.last_schedule else "never",
-                end="",
+            lambda r, n: Cell(
+                age_text(r.outlook.last_schedule, n) if r.outlook.last_schedule else "never"
             ),
             lambda r: -_never(r.outlook.last_schedule),
             live=True,
@@ -434,9 +444,8 @@ CRONJOB_COLUMNS: dict[str, Column] = {
             "last_success",
             "LAST OK",
             8,
-            lambda r, n: Text(
-                age_text(r.outlook.last_successful, n) if r.outlook.last_successful else "-",
-                end="",
+            lambda r, n: Cell(
+                age_text(r.outlook.last_successful, n) if r.outlook.last_successful else "-"
             ),
             lambda r: -_never(r.outlook.last_successful),
             live=True,
@@ -453,31 +462,30 @@ POD_COLUMNS: dict[str, Column] = {
             "index",
             "INDEX",
             6,
-            lambda r, n: Text("" if r.index is None else str(r.index), end=""),
+            lambda r, n: Cell("" if r.index is None else str(r.index)),
             lambda r: -1 if r.index is None else r.index,
         ),
         Column(
             "phase",
             "PHASE",
             12,
-            lambda r, n: Text(r.phase, POD_PHASE_STYLE.get(r.phase, ""), end=""),
+            lambda r, n: Cell(r.phase, POD_PHASE_STYLE.get(r.phase, "")),
             lambda r: r.phase,
         ),
         Column(
             "ready",
             "READY",
             5,
-            lambda r, n: Text("yes" if r.ready else "no", end=""),
+            lambda r, n: Cell("yes" if r.ready else "no"),
             lambda r: r.ready,
         ),
         Column(
             "exit",
             "EXIT",
             5,
-            lambda r, n: Text(
+            lambda r, n: Cell(
                 "" if r.exit_code is None else str(r.exit_code),
                 "red" if r.exit_code else "",
-                end="",
             ),
             lambda r: -1 if r.exit_code is None else r.exit_code,
         ),
@@ -494,7 +502,7 @@ POD_COLUMNS: dict[str, Column] = {
             "age",
             "AGE",
             6,
-            lambda r, n: Text(age_text(r.created, n), end=""),
+            lambda r, n: Cell(age_text(r.created, n)),
             lambda r: -_never(r.created),
             live=True,
         ),

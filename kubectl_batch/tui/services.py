@@ -29,6 +29,11 @@ class Kube:
 
         return logs
 
+    def read(self, client: Any, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        from kubectl_batch.kube.resources import read_whole
+
+        return read_whole(client, kind, namespace, name)
+
     def namespaces(self, client: Any) -> list[str]:
         from kubectl_batch.kube.namespaces import list_namespaces
 

@@ -42,6 +42,46 @@ def literal(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style, no_wrap=True, end="")
 
 
+class Cell:
+    """A one-style table cell: about a third of a rich Text's memory (the Jobs table of
+    10,000 Jobs holds 100,000 cells) and quicker to make. DataTable renders it through
+    ``__rich__``, exactly as :func:`literal` would show the same text."""
+
+    __slots__ = ("text", "style")
+
+    def __init__(self, text: str, style: str = "") -> None:
+        self.text, self.style = text, style
+
+    def __rich__(self) -> Text:
+        return Text(self.text, style=self.style, no_wrap=True, end="")
+
+    @property
+    def plain(self) -> str:
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Cell({self.text!r}, {self.style!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Cell):
+            return self.text == other.text and self.style == other.style
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: What a table cell holds: a one-style Cell, or a Text for several styles.
+CellText = Cell | Text
+
+
+def cell(value: object, style: str = "") -> Cell:
+    """An untrusted value as a table cell, cleaned (see :func:`literal`)."""
+    return Cell(clean(value), style)
+
+
 def lines(value: object) -> list[str]:
     """Multi-line untrusted text as cleaned lines."""
     return [clean(line) for line in str(value or "").splitlines()]

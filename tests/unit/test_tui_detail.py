@@ -6,7 +6,7 @@ import copy
 import time
 
 import pytest
-from fixtures.tui_fakes import make_app, recorded, settle
+from fixtures.tui_fakes import FakeKube, make_app, recorded, settle
 from test_tui_main import SIZE, job_named, select
 
 from kubectl_batch.domain.index_progress import IndexState
@@ -130,15 +130,41 @@ async def test_a_deleted_job_says_so():
         ]
 
 
-async def test_yaml_of_the_selected_object():
-    app = make_app()
+async def _yaml_text(pilot, app) -> str:
+    for _ in range(100):
+        await pilot.pause(0.02)
+        body = app.screen.query_one("#yaml").text
+        if not body.startswith("# reading"):
+            return body
+    raise AssertionError("the YAML view never showed the object")
+
+
+async def test_yaml_of_the_selected_object_is_read_whole_from_the_server():
+    kube = FakeKube()
+    job = next(j for j in kube.objects["jobs"] if j["metadata"]["name"] == "etl-daily")
+    job["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example/etl:7"
+    app = make_app(kube=kube)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         select(app, "etl-daily")
         await pilot.press("y")
-        await pilot.pause()
-        body = app.screen.query_one("#yaml").text
+        body = await _yaml_text(pilot, app)
         assert "name: etl-daily" in body and "kind: Job" in body
+        # The cache drops the pod template's spec; the YAML view shows it all.
+        assert "image: registry.example/etl:7" in body
+        assert kube.reads == [("Job", "batch-demo", "etl-daily")]
+
+
+async def test_yaml_view_falls_back_to_the_cached_copy_and_says_so():
+    kube = FakeKube(objects={})
+    app = make_app(kube=kube)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        select(app, "etl-daily")
+        await pilot.press("y")
+        body = await _yaml_text(pilot, app)
+        assert body.startswith("# could not read it from the API server")
+        assert "name: etl-daily" in body
 
 
 async def test_cronjob_detail_next_runs_policy_history_and_missed_runs():

@@ -24,6 +24,7 @@ from kubectl_batch.tui.present import (
     cronjob_row,
     job_columns,
     job_row,
+    job_row_for_pods,
     name_matches,
     sort_rows,
 )
@@ -107,9 +108,14 @@ class RowBuilder:
                 known = self._jobs.get(uid)
                 if known is not None and known[0] == sig:
                     fresh[uid] = known
+                    continue
+                if known is not None and known[0][0] == sig[0]:
+                    row = job_row_for_pods(known[1], pods)  # only its pods changed
                 else:
-                    fresh[uid] = (sig, job_row(job, pods, clock))
-                    changed.append(fresh[uid][1])
+                    row = job_row(job, pods, clock)
+                fresh[uid] = (sig, row)
+                if known is None or row is not known[1]:
+                    changed.append(row)
             self._jobs = fresh
             job_rows = [row for _, row in fresh.values()]
 

@@ -1,16 +1,17 @@
-"""`y`: an object as YAML, read-only (as the cache holds it: managedFields dropped)."""
+"""`y`: an object as YAML, read-only, as the API server has it (managedFields dropped)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import yaml
+from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 
 from kubectl_batch.tui.keymap import bindings
-from kubectl_batch.tui.text import lines
+from kubectl_batch.tui.text import clean, lines
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 
@@ -20,6 +21,9 @@ def to_yaml(obj: dict[str, Any]) -> str:
 
 
 class YamlScreen(Screen):
+    """The object as the API server has it now (read when the screen opens): the cache
+    keeps only what the lists read. If it cannot be read, the cached part is shown, said so."""
+
     BINDINGS = bindings("back")
 
     def __init__(self, kind: str, obj: dict[str, Any]) -> None:
@@ -28,10 +32,13 @@ class YamlScreen(Screen):
 
     def compose(self) -> ComposeResult:
         meta = self.obj.get("metadata") or {}
-        bar = ScopeBar()
-        yield bar
+        yield ScopeBar()
         area = TextArea(
-            to_yaml(self.obj), read_only=True, show_line_numbers=True, soft_wrap=False, id="yaml"
+            f"# reading {self.kind} {meta.get('namespace', '')}/{meta.get('name', '')} ...",
+            read_only=True,
+            show_line_numbers=True,
+            soft_wrap=False,
+            id="yaml",
         )
         area.border_title = f"{self.kind} {meta.get('namespace', '')}/{meta.get('name', '')}"
         yield area
@@ -40,3 +47,25 @@ class YamlScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"YAML of {self.kind}")  # type: ignore[attr-defined]
         self.query_one(TextArea).focus()
+        self._read()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _read(self) -> None:
+        meta = self.obj.get("metadata") or {}
+        app: Any = self.app
+        try:
+            whole = app.kube.read(app.client, self.kind, meta.get("namespace"), meta.get("name"))
+            text = to_yaml(whole)
+        except Exception as exc:  # noqa: BLE001 - say it, show what the cache has
+            from kubectl_batch.tui.actions import describe_error
+
+            text = (
+                f"# could not read it from the API server ({clean(describe_error(exc))});\n"
+                "# this is the cached copy, which keeps only the fields kubectl batch shows\n"
+                + to_yaml(self.obj)
+            )
+        self.app.call_from_thread(self._show, text)
+
+    def _show(self, text: str) -> None:
+        area = self.query_one(TextArea)
+        area.load_text(text)

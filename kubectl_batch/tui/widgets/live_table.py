@@ -14,10 +14,12 @@ from typing import Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 
 from kubectl_batch.tui.present import Column
+from kubectl_batch.tui.text import CellText
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
@@ -27,7 +29,7 @@ ADD_PER_FRAME = 1000
 
 def render_cells(
     columns: Sequence[Column], rows: Sequence[Any], now: datetime
-) -> dict[str, list[Text]]:
+) -> dict[str, list[CellText]]:
     """Cells of rows, rendered where it is cheap to (the refresher thread)."""
     return {row.uid: [c.render(row, now) for c in columns] for row in rows}
 
@@ -51,9 +53,11 @@ class LiveTable(DataTable):
         self._columns: tuple[Column, ...] = tuple(columns)
         self._live = tuple(c for c in self._columns if c.live)
         self._rows: dict[str, Any] = {}
-        self._cells: dict[str, list[Text]] = {}
+        self._cells: dict[str, list[CellText]] = {}
         self._order: list[str] = []
-        self._pending: tuple[Sequence[Any], datetime, Mapping[str, list[Text]] | None] | None = None
+        self._pending: (
+            tuple[Sequence[Any], datetime, Mapping[str, list[CellText]] | None] | None
+        ) = None
         self._continuing = False
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -124,14 +128,14 @@ class LiveTable(DataTable):
             self.move_cursor(row=self.get_row_index(uid), animate=False)
 
     # -- updates --------------------------------------------------------------------------
-    def _render(self, row: Any, now: datetime) -> list[Text]:
+    def _render(self, row: Any, now: datetime) -> list[CellText]:
         return [c.render(row, now) for c in self._columns]
 
     def apply(
         self,
         rows: Sequence[Any],
         now: datetime,
-        cells: Mapping[str, list[Text]] | None = None,
+        cells: Mapping[str, list[CellText]] | None = None,
     ) -> None:
         """Show ``rows`` (in this order), changing only what differs.
 
@@ -202,7 +206,7 @@ class LiveTable(DataTable):
         """Every row of the last :meth:`apply` is shown."""
         return not self._continuing
 
-    def _update(self, row: Any, cells: list[Text]) -> None:
+    def _update(self, row: Any, cells: list[CellText]) -> None:
         old = self._cells[row.uid]
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
             if cell != old[i]:
@@ -239,6 +243,30 @@ class LiveTable(DataTable):
                     if cell != cells[i]:
                         cells[i] = cell
                         self.update_cell(uid, column.key, cell)
+
+    # -- measuring ------------------------------------------------------------------------
+    # DataTable measures every new cell for its column's content width, and when an updated
+    # cell is narrower than the widest, it measures the whole column again: at 10,000 rows
+    # a status change cost a full column walk. Our columns have fixed widths and our rows
+    # one line (apply adds them so): content widths are never used, so skip the measuring.
+    # Both are DataTable's internal hooks; a table with an auto-width column keeps them.
+    def _fixed_layout(self) -> bool:
+        # add_row is always called with the default height of one line (no auto height).
+        return not any(c.auto_width for c in self.columns.values())
+
+    def _update_column_widths(self, updated_cells: Any) -> None:
+        if not self._fixed_layout():
+            super()._update_column_widths(updated_cells)
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        if not self._fixed_layout():
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(c.get_render_width(self) for c in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header
+        )
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

@@ -7,13 +7,15 @@ Offline (--schedule): no cluster, no kubeconfig.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
-from kubectl_batch.domain.cronjobs import CronJobOutlook, CronState, cronjob_outlook
 from kubectl_batch.domain.timeutil import format_age_since, format_duration, parse_time
+
+if TYPE_CHECKING:  # the live path imports it (the offline one does not need it)
+    from kubectl_batch.domain.cronjobs import CronJobOutlook
 
 MAX_COUNT = 1000
 
@@ -80,20 +82,32 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
 
 def _live(args: argparse.Namespace, now: datetime) -> int:
     from kubectl_batch.commands.connect import connect
-    from kubectl_batch.kube.resources import CRONJOBS, list_all
+    from kubectl_batch.domain.cronjobs import cronjob_outlook
+    from kubectl_batch.kube.resources import CRONJOBS, bulk_decoding
 
     client = connect(args)
     namespace = None if args.all_namespaces else client.config.namespace
-    cronjobs, _ = list_all(client, CRONJOBS, namespace, args.selector)
+    params = {"labelSelector": CRONJOBS.selector(args.selector)}
+    outlooks: list[CronJobOutlook] = []
+    by_name: dict[str, dict] = {}
+    # One paginated LIST. Each page is computed as it comes: list_pages has already asked
+    # for the next one, which the API server prepares meanwhile.
+    with bulk_decoding():
+        for page in client.list_pages(CRONJOBS.path(namespace), params):
+            for cronjob in page.get("items") or ():
+                if args.names:
+                    by_name[cronjob["metadata"]["name"]] = cronjob
+                else:
+                    outlooks.append(cronjob_outlook(cronjob, now, args.count))
     missing: list[str] = []
     if args.names:
-        by_name = {c["metadata"]["name"]: c for c in cronjobs}
         missing = [n for n in args.names if n not in by_name]
-        cronjobs = [by_name[n] for n in dict.fromkeys(args.names) if n in by_name]
-    outlooks = sorted(
-        (cronjob_outlook(c, now, args.count) for c in cronjobs),
-        key=lambda o: (o.next_run is None, o.next_run or now, o.namespace, o.name),
-    )
+        outlooks = [
+            cronjob_outlook(by_name[n], now, args.count)
+            for n in dict.fromkeys(args.names)
+            if n in by_name
+        ]
+    outlooks.sort(key=lambda o: (o.next_run is None, o.next_run or now, o.namespace, o.name))
     if args.output in ("json", "yaml"):
         _dump({"items": [_item(o) for o in outlooks]}, args.output)
     elif outlooks:
@@ -125,15 +139,18 @@ def _item(o: CronJobOutlook) -> dict:
     }
 
 
+_STATE_TEXT = {
+    "invalid": "<invalid>",
+    "suspended": "<suspended>",
+    "due": "due now",
+    "blocked": "blocked",
+}
+
+
 def _next_text(o: CronJobOutlook, now: datetime) -> str:
-    if o.state is CronState.INVALID:
-        return "<invalid>"
-    if o.state is CronState.SUSPENDED:
-        return "<suspended>"
-    if o.state is CronState.DUE:
-        return "due now"
-    if o.state is CronState.BLOCKED:
-        return "blocked"
+    text = _STATE_TEXT.get(o.state.value)
+    if text is not None:
+        return text
     if o.next_run is None:
         return "<never>"
     return _relative(o.next_run, now)
@@ -197,6 +214,8 @@ def _rfc3339(when: datetime) -> str:
 
 def _dump(data: dict, fmt: str) -> None:
     if fmt == "json":
+        import json
+
         sys.stdout.write(json.dumps(data, indent=4) + "\n")
     else:
         import yaml

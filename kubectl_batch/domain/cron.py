@@ -133,49 +133,134 @@ def _civil_from_days(z: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (m <= 2), m, d
 
 
+def _month_days(y: int, m: int) -> int:
+    if m == 2:
+        return 29 if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+def _seconds(delta: timedelta | None) -> int:
+    return 0 if delta is None else delta.days * 86400 + delta.seconds
+
+
 #: _civil_from_days memo: robfig's loops ask for the same few days again and again.
 _CIVIL: dict[int, tuple[int, int, int]] = {}
 
 
-class _Zone:
-    """Instant -> UTC offset (seconds), like Go's ``Location.lookup``."""
+# Zone data is read from zoneinfo by sampling the offset every _SPAN_STEP seconds
+# and bisecting between samples that differ down to the transition second. That
+# is exact as long as no zone changes its offset twice within _SPAN_STEP: in the
+# IANA database the closest two changes are about four days apart (Africa/Freetown
+# 1939; Brazil 2000; Asia/Gaza from 2040); test_cron checks this for every zone.
+_SPAN_STEP = 12 * 3600
+_CHUNK_BITS = 21  # sampled one chunk (2**21 s, about 24 days) at a time, when first needed
+_FAR = 1 << 62
 
-    __slots__ = ("tz", "name", "_fixed", "_cache")
+
+class _Zone:
+    """Instant -> UTC offset (seconds), like Go's ``Location.lookup``.
+
+    Also tells how long an offset lasts (:meth:`steady`), which lets robfig's
+    loops skip steps instead of taking them one by one.
+    """
+
+    __slots__ = ("tz", "name", "_chunks", "_last", "_fields")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self.name = str(getattr(tz, "key", None) or tz)
-        self._fixed: int | None = None
-        if isinstance(tz, timezone):
-            off = tz.utcoffset(None)
-            self._fixed = off.days * 86400 + off.seconds
-        self._cache: dict[int, int] = {}
+        # chunk -> (starts, offsets): the offset changes to offsets[i] at starts[i]
+        self._chunks: dict[int, tuple[list[int], list[int]]] = {}
+        # (lo, hi, offset) of the span found last: most lookups fall in it again. (One
+        # tuple, so that another thread never sees half of an update.)
+        self._last = (0, 0, 0)
+        self._fields: dict[int, tuple[int, int, int, int, int, int, int]] = {}
+        if isinstance(tz, timezone):  # a fixed offset: one span for all time
+            self._last = (-_FAR, _FAR, _seconds(tz.utcoffset(None)))
+
+    def _utcoffset(self, sec: int) -> timedelta | None:
+        clamped = min(max(sec, _SAFE_MIN_UNIX), _SAFE_MAX_UNIX)
+        return (_UNIX_EPOCH + timedelta(seconds=clamped)).astimezone(self.tz).utcoffset()
+
+    def _chunk(self, k: int) -> tuple[list[int], list[int]]:
+        got = self._chunks.get(k)
+        if got is None:
+            start = k << _CHUNK_BITS
+            end = start + (1 << _CHUNK_BITS)
+            points = [*range(start, end, _SPAN_STEP), end]
+            try:  # the quick way; some platforms have no timestamps before 1970
+                tz, at = self.tz, datetime.fromtimestamp
+                lo, hi = _SAFE_MIN_UNIX, _SAFE_MAX_UNIX
+                samples = [at(min(max(x, lo), hi), tz).utcoffset() for x in points]
+            except (OverflowError, OSError, ValueError):
+                samples = [self._utcoffset(x) for x in points]
+            starts, offsets = [start], [_seconds(samples[0])]
+            for i in range(1, len(points)):
+                prev = samples[i - 1]
+                if samples[i] != prev:  # one change between the two: find its second
+                    lo, hi = points[i - 1], points[i]
+                    while hi - lo > 1:
+                        mid = (lo + hi) // 2
+                        if self._utcoffset(mid) == prev:
+                            lo = mid
+                        else:
+                            hi = mid
+                    if hi < end:  # (a change at `end` belongs to the next chunk)
+                        starts.append(hi)
+                        offsets.append(_seconds(samples[i]))
+            if len(self._chunks) > 1024:
+                self._chunks.clear()
+            got = self._chunks[k] = (starts, offsets)
+        return got
+
+    def span(self, sec: int) -> tuple[int, int, int]:
+        """(lo, hi, offset): the offset at ``sec``, the same on [lo, hi) (hi may end a chunk)."""
+        last = self._last
+        if last[0] <= sec < last[1]:
+            return last
+        k = sec >> _CHUNK_BITS
+        starts, offsets = self._chunk(k)
+        i = len(starts) - 1
+        while starts[i] > sec:
+            i -= 1
+        hi = starts[i + 1] if i + 1 < len(starts) else (k + 1) << _CHUNK_BITS
+        last = self._last = (starts[i], hi, offsets[i])
+        return last
 
     def offset(self, sec: int) -> int:
-        if self._fixed is not None:
-            return self._fixed
-        off = self._cache.get(sec)
-        if off is None:
-            clamped = min(max(sec, _SAFE_MIN_UNIX), _SAFE_MAX_UNIX)
-            delta = (_UNIX_EPOCH + timedelta(seconds=clamped)).astimezone(self.tz).utcoffset()
-            off = 0 if delta is None else delta.days * 86400 + delta.seconds
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            self._cache[sec] = off
-        return off
+        lo, hi, off = self._last
+        return off if lo <= sec < hi else self.span(sec)[2]
+
+    def steady(self, a: int, b: int) -> int:
+        """How long the offset in effect at ``a`` lasts: the first instant after ``a``
+        with another offset, or any instant after ``b`` (the search stops there)."""
+        _, hi, off = self.span(a)
+        while hi <= b:
+            _, after, nxt = self.span(hi)
+            if nxt != off:
+                break
+            hi = after
+        return hi
 
     def fields(self, sec: int) -> tuple[int, int, int, int, int, int, int]:
         """(year, month, day, hour, minute, second, weekday Sun=0) of an instant."""
-        days, rem = divmod(sec + self.offset(sec), 86400)
-        ymd = _CIVIL.get(days)
-        if ymd is None:
-            if len(_CIVIL) > 65536:
-                _CIVIL.clear()
-            ymd = _CIVIL[days] = _civil_from_days(days)
-        y, m, d = ymd
-        hh, rem = divmod(rem, 3600)
-        mm, ss = divmod(rem, 60)
-        return y, m, d, hh, mm, ss, (days + 4) % 7
+        got = self._fields.get(sec)  # robfig's loops look at the same instants again
+        if got is None:
+            lo, hi, off = self._last
+            if not lo <= sec < hi:
+                off = self.span(sec)[2]
+            days, rem = divmod(sec + off, 86400)
+            ymd = _CIVIL.get(days)
+            if ymd is None:
+                if len(_CIVIL) > 65536:
+                    _CIVIL.clear()
+                ymd = _CIVIL[days] = _civil_from_days(days)
+            hh, rem = divmod(rem, 3600)
+            mm, ss = divmod(rem, 60)
+            if len(self._fields) > 65536:
+                self._fields.clear()
+            got = self._fields[sec] = (*ymd, hh, mm, ss, (days + 4) % 7)
+        return got
 
     def date(self, year: int, month: int, day: int, hour: int, minute: int, sec: int) -> int:
         """Go's ``time.Date(year, month, day, hour, minute, sec, 0, loc).Unix()``.
@@ -217,6 +302,11 @@ def _instant_ns(dt: datetime, what: str) -> int:
 
 def _to_datetime(ns: int) -> datetime:
     sec, rem = divmod(ns, _NS)
+    if rem == 0:  # fire times are whole seconds: the quicker way
+        try:
+            return datetime.fromtimestamp(sec, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass
     return _UNIX_EPOCH + timedelta(seconds=sec, microseconds=rem // 1000)
 
 
@@ -283,6 +373,20 @@ def load_zone(name: str | None) -> tzinfo:
     """
     if name is None or name == "":
         return DEFAULT_ZONE
+    zone = _LOADED.get(name)
+    if zone is None:
+        zone = _load_zone(name)  # errors are raised, not memoized
+        if len(_LOADED) >= 1024:
+            _LOADED.clear()
+        _LOADED[name] = zone
+    return zone
+
+
+#: load_zone memo: every CronJob of a list names its zone again.
+_LOADED: dict[str, tzinfo] = {}
+
+
+def _load_zone(name: str) -> tzinfo:
     for part in name.split("/"):
         if part in (".", "..") or part.startswith("-") or not _ZONE_PART.fullmatch(part):
             raise ScheduleError(
@@ -517,7 +621,14 @@ class SpecSchedule(Schedule):
             _NEXT_MEMO[key] = got
         return got  # type: ignore[return-value]
 
-    def _walk_next_ns(self, ns: int, zone: _Zone) -> int | None:
+    def _walk_next_ns(self, ns: int, zone: _Zone, jump: bool = True) -> int | None:
+        """robfig's ``SpecSchedule.Next``, line by line.
+
+        Each loop steps one unit (month, day, hour, minute, second) until its field
+        matches. With ``jump``, the steps that can only count the field up without
+        stopping are skipped first (the ``_skip_*`` calls): the result is the same
+        (``jump=False`` takes every step, as robfig does; the tests compare both).
+        """
         if self.minute & ~_STAR_BIT == 0 or self.hour & ~_STAR_BIT == 0:
             # An empty field (e.g. minute ",") never matches: robfig walks five
             # years minute by minute and returns the zero time.
@@ -539,6 +650,8 @@ class SpecSchedule(Schedule):
                 if not added:
                     added = True
                     t = zone.date(y, mo, 1, 0, 0, 0)
+                if jump:
+                    t = self._skip_months(zone, t)
                 t = zone.add_date(t, 0, 1, 0)
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if mo == 1:
@@ -558,12 +671,14 @@ class SpecSchedule(Schedule):
                         "kube-controller-manager would hang on this CronJob"
                     )
                 day_seen.add(t)
+                if jump:
+                    t = self._skip_days(zone, t)
                 t = zone.add_date(t, 0, 0, 1)
-                # Midnight may not exist (DST at 00:00): robfig nudges back to it.
-                h = zone.fields(t)[3]
-                if h != 0:
-                    t += (24 - h) * 3600 if h > 12 else -h * 3600
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
+                # Midnight may not exist (DST at 00:00): robfig nudges back to it.
+                if hh != 0:
+                    t += (24 - hh) * 3600 if hh > 12 else -hh * 3600
+                    y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if d == 1:
                     wrapped = True
                     break
@@ -573,13 +688,8 @@ class SpecSchedule(Schedule):
                 if not added:
                     added = True
                     t = zone.date(y, mo, d, hh, 0, 0)
-                if zone._fixed is not None:
-                    # A fixed offset: the hours step by one, so jump straight to where
-                    # the step-by-step loop stops (the next allowed hour, or midnight).
-                    h = zone.fields(t)[3] + 1
-                    while h < 24 and (1 << h) & self.hour == 0:
-                        h += 1
-                    t += 3600 * (h - zone.fields(t)[3] - 1)
+                if jump:
+                    t = _skip(zone, t, 3600, _passed(self.hour, zone.fields(t)[3], 24))
                 t += 3600
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if hh == 0:
@@ -591,13 +701,8 @@ class SpecSchedule(Schedule):
                 if not added:
                     added = True
                     t -= (t - _GO_ZERO_UNIX) % 60  # Truncate(time.Minute): absolute, not local
-                if zone._fixed is not None:
-                    # As for hours: jump to the next allowed minute (or the next hour).
-                    start = zone.fields(t)[4]
-                    m = start + 1
-                    while m < 60 and (1 << m) & self.minute == 0:
-                        m += 1
-                    t += 60 * (m - start - 1)
+                if jump:
+                    t = _skip(zone, t, 60, _passed(self.minute, zone.fields(t)[4], 60))
                 t += 60
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if mm == 0:
@@ -607,6 +712,8 @@ class SpecSchedule(Schedule):
                 continue
             while ss != 0:  # the seconds field is always "0"
                 added = True  # (Truncate(time.Second) is a no-op on whole seconds)
+                if jump:
+                    t = _skip(zone, t, 1, 59 - ss)
                 t += 1
                 y, mo, d, hh, mm, ss, wd = zone.fields(t)
                 if ss == 0:
@@ -615,6 +722,61 @@ class SpecSchedule(Schedule):
             if wrapped:
                 continue
             return t * _NS
+
+    # The skips. While the zone's offset stays the same, adding an hour (minute,
+    # second) to t just counts the local hour up by one, and AddDate adds exactly
+    # the day's or month's length at the same wall time. So the steps that only
+    # pass over values the loop neither stops nor wraps at can be taken at once,
+    # as many of them as stay within the offset in effect at t. The last step
+    # (the one that matches or wraps) is always taken by the loop itself.
+
+    def _skip_months(self, zone: _Zone, t: int) -> int:
+        y, mo, d, hh, _, _, _ = zone.fields(t)
+        if d > 28:  # AddDate would normalise e.g. Jan 31 + 1 month to Mar 3
+            return t
+        # Go's time.Date also reads the offset at the wall time read as UTC: it
+        # must be the same there too.
+        margin = max(zone.offset(t), 0)
+        lengths = []
+        m = mo + 1
+        while m <= 12 and (1 << m) & self.month == 0:
+            lengths.append(86400 * _month_days(y, m - 1))
+            m += 1
+        if not lengths:
+            return t
+        end = zone.steady(t, t + sum(lengths) + margin)
+        for length in lengths:
+            if t + length + margin >= end:
+                break
+            t += length
+        return t
+
+    def _skip_days(self, zone: _Zone, t: int) -> int:
+        y, mo, d, hh, _, _, wd = zone.fields(t)
+        if hh != 0:  # robfig's midnight correction follows the step
+            return t
+        n, last = 0, _month_days(y, mo)
+        while d + n + 1 <= last and not self._day_matches(d + n + 1, (wd + n + 1) % 7):
+            n += 1
+        if n == 0:
+            return t
+        margin = max(zone.offset(t), 0)  # as for months
+        end = zone.steady(t, t + 86400 * n + margin)
+        return t + 86400 * max(0, min(n, (end - 1 - margin - t) // 86400))
+
+
+def _passed(bits: int, value: int, wrap: int) -> int:
+    """How many values after ``value`` a loop passes before an allowed one (or ``wrap``)."""
+    rest = (bits & ((1 << wrap) - 1)) >> (value + 1)
+    return (rest & -rest).bit_length() - 1 if rest else wrap - value - 1
+
+
+def _skip(zone: _Zone, t: int, unit: int, steps: int) -> int:
+    """t moved ``steps`` steps of ``unit`` seconds, or fewer: as far as the offset lasts."""
+    if steps <= 0:
+        return t
+    end = zone.steady(t, t + unit * steps)
+    return t + unit * min(steps, (end - 1 - t) // unit)
 
 
 @dataclass(frozen=True)
@@ -652,17 +814,19 @@ _DESCRIPTORS = {
 _GO_SPACE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 
-_UNSUPPORTED = (
-    (re.compile(r".*#.*"), '"#" (nth weekday of the month)'),
-    (re.compile(r"(?i)L|LW|L-\d+|\d+L|[0-7]?L"), '"L" (last day)'),
-    (re.compile(r"(?i)\d*W"), '"W" (nearest weekday)'),
-    (re.compile(r"(?i)H(\(\d+-\d+\))?(/\d+)?"), '"H" (hashed value)'),
+_UNSUPPORTED = (  # only for error messages: compiled (and cached by re) when needed
+    (r".*#.*", '"#" (nth weekday of the month)'),
+    (r"(?i)L|LW|L-\d+|\d+L|[0-7]?L", '"L" (last day)'),
+    (r"(?i)\d*W", '"W" (nearest weekday)'),
+    (r"(?i)H(\(\d+-\d+\))?(/\d+)?", '"H" (hashed value)'),
 )
 
 
 def _go_lower(s: str) -> str:
     # Go's strings.ToLower maps rune by rune (U+0130 'İ' -> 'i'); Python's
     # str.lower() would give "i̇" and miss e.g. "FRİ".
+    if s.isascii():
+        return s.lower()
     return "".join("i" if c == "\u0130" else (c.lower() if len(c.lower()) == 1 else c) for c in s)
 
 
@@ -737,14 +901,28 @@ def _get_range(expr: str, b: _Bounds) -> int:
     return _bits(start, end, step) | extra
 
 
+#: _get_field memo: (text, field name) -> bits; a thousand schedules share a few fields.
+_FIELD_BITS: dict[tuple[str, str], int] = {}
+
+
 def _get_field(text: str, b: _Bounds, expr: str) -> int:
+    bits = _FIELD_BITS.get((text, b.name))
+    if bits is None:
+        bits = _parse_field(text, b, expr)  # errors are raised, not memoized
+        if len(_FIELD_BITS) >= 4096:
+            _FIELD_BITS.clear()
+        _FIELD_BITS[text, b.name] = bits
+    return bits
+
+
+def _parse_field(text: str, b: _Bounds, expr: str) -> int:
     bits = 0
     for part in (p for p in text.split(",") if p):
         try:
             bits |= _get_range(part, b)
         except _FieldError as err:
             for pattern, feature in _UNSUPPORTED:
-                if pattern.fullmatch(part):
+                if re.fullmatch(pattern, part):
                     raise ScheduleError(
                         f'schedule "{expr}": {b.name} field "{text}" is not supported: '
                         f"{feature} is not part of the 5-field robfig/cron syntax "

@@ -820,3 +820,199 @@ class TestMostRecentScheduleTime:
     def test_schedule_anchor(self):
         assert cron.schedule_anchor(utc(2024, 1, 1), None) == utc(2024, 1, 1)
         assert cron.schedule_anchor(utc(2024, 1, 1), utc(2024, 2, 1)) == utc(2024, 2, 1)
+
+
+# --------------------------------------------------------------------------
+# zone data, and the skips in robfig's loops
+# --------------------------------------------------------------------------
+
+DST_ZONES = [
+    "America/New_York",
+    "Europe/Berlin",
+    "Europe/London",
+    "Australia/Lord_Howe",  # 30-minute DST
+    "America/Santiago",  # DST at 24:00
+    "America/Havana",  # DST at midnight
+    "America/Asuncion",  # DST at midnight, on 2023-10-01 too
+    "America/Sao_Paulo",  # DST at midnight until 2019
+    "Asia/Beirut",
+    "Asia/Tehran",
+    "Asia/Gaza",
+    "Africa/Casablanca",  # negative DST around Ramadan
+    "Antarctica/Troll",  # 2-hour DST
+    "Pacific/Chatham",  # +12:45 / +13:45
+    "Pacific/Apia",  # skipped 2011-12-30
+    "America/St_Johns",
+    "Africa/Monrovia",  # -0:44:30 until 1972
+    "Europe/Amsterdam",  # +0:19:32 until 1937
+    "Asia/Tokyo",
+    "Etc/GMT-14",
+    "UTC",
+]
+
+
+def offset_changes(zone: str, first: int, last: int) -> list[int]:
+    """The instants a zone's offset changes in [first, last), from zoneinfo directly."""
+    tz = ZoneInfo(zone)
+
+    def off(sec: int) -> timedelta | None:
+        return datetime.fromtimestamp(sec, tz).utcoffset()
+
+    out, t, step, prev = [], first, 3 * 3600, off(first)
+    while t < last:
+        cur = off(t + step)
+        if cur != prev:
+            lo, hi = t, t + step
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if off(mid) == prev else (lo, mid)
+            out.append(hi)
+            prev = cur
+        t += step
+    return out
+
+
+def stamp(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp())
+
+
+class TestZoneData:
+    """Rule: offsets are zoneinfo's, to the second; sampling every _SPAN_STEP finds them all."""
+
+    @pytest.mark.parametrize("zone", DST_ZONES)
+    def test_offsets_and_spans_match_zoneinfo(self, zone):
+        import random
+
+        rng = random.Random(zone)
+        tz, z = ZoneInfo(zone), cron._Zone(ZoneInfo(zone))
+        changes = offset_changes(zone, stamp(2010, 1, 1), stamp(2013, 1, 1))
+        changes += offset_changes(zone, stamp(2024, 1, 1), stamp(2027, 1, 1))
+        instants = [c + d for c in changes for d in (-3601, -1, 0, 1, 1799, 3600)]
+        instants += [rng.randint(stamp(1900, 1, 1), stamp(2100, 1, 1)) for _ in range(100)]
+        for sec in instants:
+            want = datetime.fromtimestamp(sec, tz).utcoffset() // timedelta(seconds=1)
+            assert z.offset(sec) == want, (zone, sec)
+            lo, hi, off = z.span(sec)
+            assert lo <= sec < hi and off == want
+            assert datetime.fromtimestamp(lo, tz).utcoffset() // timedelta(seconds=1) == off
+            end = z.steady(sec, sec + 400 * 86400)
+            if end <= sec + 400 * 86400:  # a real change: the offset differs there
+                assert datetime.fromtimestamp(end, tz).utcoffset() // timedelta(seconds=1) != off
+                assert end in changes or not (stamp(2010, 1, 1) < end < stamp(2013, 1, 1))
+
+    def test_no_zone_changes_its_offset_twice_within_the_sampling_step(self):
+        """_Zone samples the offset every _SPAN_STEP: it would miss a change and its undoing
+        closer together than that. None of the IANA zones installed here has one (the closest
+        are about four days apart). Reads the TZif data with the pure-Python zoneinfo."""
+        import zoneinfo
+
+        zi = pytest.importorskip("zoneinfo._zoneinfo")
+        if not hasattr(zi.ZoneInfo, "no_cache"):
+            pytest.skip("this zoneinfo has no pure-Python implementation to read TZif data")
+        closest = (float("inf"), "")
+        for key in sorted(zoneinfo.available_timezones()):
+            z = zi.ZoneInfo.no_cache(key)
+            prev = z._tti_before.utcoff if z._tti_before else None
+            changes = []
+            for when, tti in zip(z._trans_utc, z._ttinfos, strict=True):
+                if tti.utcoff != prev:
+                    changes.append(when)
+                prev = tti.utcoff
+            rule = z._tz_after
+            if hasattr(rule, "transitions"):  # a POSIX TZ rule after the table: to 2400
+                first = datetime.fromtimestamp(changes[-1], UTC).year if changes else 1970
+                std, dst = rule.std.utcoff.total_seconds(), rule.dst.utcoff.total_seconds()
+                after = changes[-1] if changes else float("-inf")
+                for year in range(max(first, 1970), 2401):
+                    start, end = rule.transitions(year)
+                    changes += [t for t in (start - std, end - dst) if t > after]
+            changes.sort()
+            for a, b in zip(changes, changes[1:], strict=False):
+                closest = min(closest, (b - a, key))
+        assert closest[0] > cron._SPAN_STEP, closest
+
+
+class TestSkips:
+    """Rule: skipping the steps robfig's loops take within one offset changes nothing."""
+
+    SCHEDULES = [
+        "30 2 * * *", "*/7 1-3 * * *", "0 */2 * * *", "0 0 * * *", "30 0 * * *", "59 23 * * *",
+        "15 1,2,3 * * *", "*/30 * * * *", "0 * * * *", "* * * * *", "0 0 1 * *", "0 12 31 * *",
+        "0 0 29 2 *", "0 0 30 2 *", "30 2 15 3 *", "0 0 1 11 *", "30 1 * 10 0", "0 9 * * 1-5",
+        "45 23 28-31 * *", "0 0 * * 6", "0 3 1,15 3,4,9,10 *", "*/15 9-17 * 1 1-5", "@hourly",
+        "@daily", "@weekly", "@monthly", "@yearly", "0 0 */10 */3 *", "5 4 * 12 *",
+        "0,30 0-3 25-31 3,10 *", "0 2 * 3 0", "1 0 1 1 *", "0 0 * * 1,3,5", "59 23 31 12 *",
+        "0 1 * * *", "0 2 * * *", "0 3 * * *", "30 3 * * *", "0 4 * * *", "0 23 * * *",
+    ]  # fmt: skip
+
+    @staticmethod
+    def random_schedule(rng) -> str:
+        return " ".join(
+            [
+                rng.choice(["0", "30", "*/7", "*/15", "59", str(rng.randint(0, 59))]),
+                rng.choice(["*", "0", "1", "2", "3", "23", "1-3", "*/2", str(rng.randint(0, 23))]),
+                rng.choice(["*", "*", "1", "15", "28-31", "*/10", str(rng.randint(1, 31))]),
+                rng.choice(["*", "*", "3", "10", "3,10", "*/4", str(rng.randint(1, 12))]),
+                rng.choice(["*", "*", "0", "1-5", "6", str(rng.randint(0, 6))]),
+            ]
+        )
+
+    @staticmethod
+    def compare(expr: str, zone: str, ns: int, count: int) -> int:
+        s, z = spec(expr), cron._resolve_zone(zone)
+        for i in range(count):
+            try:
+                stepped = s._walk_next_ns(ns, z, jump=False)
+            except ScheduleLoopError as err:
+                stepped = str(err)
+            try:
+                jumped = s._walk_next_ns(ns, z)
+            except ScheduleLoopError as err:
+                jumped = str(err)
+            assert jumped == stepped, (expr, zone, ns)
+            if not isinstance(stepped, int):
+                return i + 1
+            ns = stepped
+        return count
+
+    @pytest.mark.parametrize("zone", [z for z in DST_ZONES if z != "UTC" and "GMT" not in z])
+    def test_every_schedule_across_each_change(self, zone):
+        """Each schedule from shortly (and long) before each offset change of a few years."""
+        changes = offset_changes(zone, stamp(2011, 1, 1), stamp(2012, 1, 1))
+        changes += offset_changes(zone, stamp(2025, 1, 1), stamp(2026, 1, 1))
+        for change in changes:
+            for expr in self.SCHEDULES:
+                for before in (1, 2 * 3600, 86400 + 1, 40 * 86400):
+                    self.compare(expr, zone, (change - before) * 1_000_000_000, 2)
+
+    @pytest.mark.parametrize("expr", ["0 0 1 3 *", "0 0 * 2 *", "30 1 31 * *", "0 0 * 12 0"])
+    def test_months_from_a_first_that_time_date_moves_to_the_day_before(self, expr):
+        """Rule: 2023-10-01 00:00 does not exist in Asuncion; time.Date gives Sep 30 23:00,
+        from which AddDate(0, 1, 0) normalises day 30 (Jan 30 + 1 month is Mar 2)."""
+        self.compare(expr, "America/Asuncion", stamp(2023, 10, 1, 4, 30) * 1_000_000_000, 4)
+
+    def test_jumping_walk_equals_the_step_by_step_walk(self):
+        import random
+
+        rng = random.Random(20240310)
+        starts: dict[str, list[int]] = {}
+        for zone in DST_ZONES:
+            changes = offset_changes(zone, stamp(2011, 1, 1), stamp(2013, 1, 1))
+            changes += offset_changes(zone, stamp(2024, 1, 1), stamp(2027, 1, 1))
+            starts[zone] = changes
+        cases = 0
+        for _ in range(1500):
+            zone = rng.choice(DST_ZONES)
+            expr = rng.choice(self.SCHEDULES) if rng.random() < 0.6 else self.random_schedule(rng)
+            r = rng.random()
+            if starts[zone] and r < 0.6:
+                sec = rng.choice(starts[zone]) + rng.choice(
+                    [rng.randint(-86400, 86400), rng.randint(-60 * 86400, 86400), -1, 0, 1]
+                )
+            elif r < 0.7:
+                sec = rng.randint(stamp(1925, 1, 1), stamp(1972, 6, 1))  # odd-second offsets
+            else:
+                sec = rng.randint(stamp(1995, 1, 1), stamp(2045, 1, 1))
+            ns = sec * 1_000_000_000 + rng.choice([0, 1, 999_999_999])
+            cases += self.compare(expr, zone, ns, 3)
+        assert cases > 3000

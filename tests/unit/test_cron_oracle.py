@@ -325,6 +325,71 @@ def test_next_matches_robfig(oracle):
                 "count": rng.choice([1, 3, 6]),
             }
         )
+    diffs, valid, hangs = _compare_next(oracle, requests)
+    assert valid > 2000  # the generator must mostly produce valid cases
+    assert hangs < 10  # each costs the oracle a 2 s timeout
+    assert not diffs, f"{len(diffs)} differences:\n" + "\n".join(diffs[:30])
+
+
+# Daylight saving, densely: the schedules and zones where robfig's loops meet offset changes
+# (our port skips the steps within one offset, and must stop at every change).
+DST_SCHEDULES = [
+    "30 2 * * *", "*/7 1-3 * * *", "0 */2 * * *", "0 0 * * *", "30 0 * * *", "59 23 * * *",
+    "0 1 * * *", "0 3 * * *", "30 3 * * *", "15 1,2,3 * * *", "*/30 * * * *", "0 * * * *",
+    "0 0 1 * *", "0 0 * * 0", "0 2 * 3 0", "30 1 * 10 0", "0 3 1,15 3,4,9,10 *",
+    "0,30 0-3 25-31 3,10 *", "30 2 15 3 *", "0 0 1 11 *", "0 0 1 3 *", "0 12 * 2 *",
+    "45 23 28-31 * *", "*/15 9-17 * 1 1-5", "@daily", "@weekly", "@monthly", "@yearly",
+]  # fmt: skip
+DST_ZONES = [
+    "America/New_York", "Europe/Berlin", "Europe/London", "Australia/Lord_Howe",
+    "America/Santiago", "America/Havana", "America/Asuncion", "America/Sao_Paulo",
+    "Asia/Beirut", "Asia/Tehran", "Asia/Gaza", "Asia/Chita", "Africa/Casablanca",
+    "Antarctica/Troll", "Pacific/Chatham", "America/St_Johns",
+]  # fmt: skip
+
+
+def test_daylight_saving_transitions_match_robfig(oracle):
+    rng = random.Random(SEED + 2)
+    years = [2011, 2014, 2015, 2023, 2024, 2025, 2026, 2036]
+    transitions = {z: _transitions(z, years) for z in DST_ZONES}
+    requests = []
+    for zone in DST_ZONES:
+        for when in transitions[zone]:
+            for schedule in rng.sample(DST_SCHEDULES, 10):
+                # shortly before (hour and minute loops), a day or so before (day loop) and
+                # months before (month loop) the change
+                before = rng.choice([
+                    rng.randint(1, 3 * 3600),
+                    rng.randint(3600, 3 * 86400),
+                    rng.randint(20 * 86400, 200 * 86400),
+                ])  # fmt: skip
+                requests.append(
+                    {
+                        "op": "next",
+                        "schedule": schedule,
+                        "tz": zone,
+                        "after": _rfc3339(when - before, _micros(rng)),
+                        "count": 6,
+                    }
+                )
+    for schedule in ("0 0 1 3 *", "0 0 * 2 *", "30 1 31 * *", "0 0 * 12 0"):
+        # 2023-10-01 00:00 does not exist in Asuncion: time.Date moves it to Sep 30 23:00
+        requests.append(
+            {
+                "op": "next",
+                "schedule": schedule,
+                "tz": "America/Asuncion",
+                "after": "2023-10-01T04:30:00Z",
+                "count": 6,
+            }
+        )
+    diffs, valid, _ = _compare_next(oracle, requests)
+    assert valid == len(requests)
+    assert not diffs, f"{len(diffs)} differences:\n" + "\n".join(diffs[:30])
+
+
+def _compare_next(oracle, requests: list[dict]) -> tuple[list[str], int, int]:
+    """Ask robfig and us; (differences, valid cases, cases where robfig hangs)."""
     answers = oracle(requests)
     diffs = []
     valid = hangs = 0
@@ -362,9 +427,7 @@ def test_next_matches_robfig(oracle):
             diffs.append(
                 f"{_fmt_case(req)}: robfig {want} gave_up={ans.get('gave_up')}, ours {got}"
             )
-    assert valid > 2000  # the generator must mostly produce valid cases
-    assert hangs < 10  # each costs the oracle a 2 s timeout
-    assert not diffs, f"{len(diffs)} differences:\n" + "\n".join(diffs[:30])
+    return diffs, valid, hangs
 
 
 def test_controller_bookkeeping_matches(oracle):

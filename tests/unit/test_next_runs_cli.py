@@ -102,3 +102,77 @@ def test_bad_input_is_one_line_and_exit_1(capsys, args, needle):
     assert out == ""
     assert err.startswith("error: ") and needle in err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------
+# live: one paginated LIST (a fake client here; tests/e2e has the real one)
+# --------------------------------------------------------------------------
+
+
+def _cronjob(name, schedule, namespace="etl", **spec):
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "creationTimestamp": AFTER,  # nothing missed yet
+        },
+        "spec": {"schedule": schedule, **spec},
+        "status": {},
+    }
+
+
+class FakeClient:
+    def __init__(self, pages):
+        self.pages = pages
+        self.config = type("Config", (), {"namespace": "etl"})()
+        self.asked = []
+
+    def list_pages(self, path, params=None, limit=500):
+        self.asked.append((path, params))
+        yield from ({"metadata": {}, "items": items} for items in self.pages)
+
+
+@pytest.fixture
+def cluster(monkeypatch):
+    pages = [
+        [_cronjob("hourly", "0 * * * *"), _cronjob("bad", "0 0 L * *")],
+        [
+            _cronjob("berlin", "0 9 * * 1-5", timeZone="Europe/Berlin"),
+            _cronjob("paused", "*/5 * * * *", namespace="ml", suspend=True),
+        ],
+    ]
+    client = FakeClient(pages)
+    monkeypatch.setattr("kubectl_batch.commands.connect.connect", lambda args: client)
+    return client
+
+
+def test_live_lists_every_page_and_sorts_by_next_run(capsys, cluster):
+    code, out, _ = run(capsys, "-A", "-l", "team=etl", "--after", AFTER, "-o", "json")
+    assert code == 0
+    items = json.loads(out)["items"]
+    assert [(i["name"], i["state"]) for i in items] == [
+        ("hourly", "scheduled"),
+        ("berlin", "scheduled"),
+        ("bad", "invalid"),
+        ("paused", "suspended"),
+    ]
+    assert items[0]["nextRuns"][:2] == ["2026-03-27T01:00:00Z", "2026-03-27T02:00:00Z"]
+    assert cluster.asked == [("/apis/batch/v1/cronjobs", {"labelSelector": "team=etl"})]
+
+
+def test_live_names_pick_cronjobs_and_report_the_missing(capsys, cluster):
+    code, out, err = run(capsys, "berlin", "absent", "berlin", "--after", AFTER, "-o", "json")
+    assert code == 1
+    assert [i["name"] for i in json.loads(out)["items"]] == ["berlin"]
+    assert err == 'error: cronjobs.batch "absent" not found\n'
+    assert cluster.asked[0][0] == "/apis/batch/v1/namespaces/etl/cronjobs"
+
+
+def test_live_table(capsys, cluster):
+    code, out, _ = run(capsys, "-A", "--after", AFTER)
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split()[:3] == ["NAMESPACE", "NAME", "SCHEDULE"]
+    assert [r.split()[1] for r in rows] == ["hourly", "berlin", "bad", "paused"]
+    assert "2026-03-27 09:00+01:00" in rows[1] and "<invalid>" in rows[2]
+    assert "<suspended>" in rows[3]

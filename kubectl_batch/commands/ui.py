@@ -10,6 +10,9 @@ from kubectl_batch.commands.connect import connect
 def run(args: argparse.Namespace) -> int:
     client = connect(args)
     client.server_version()  # fail here, in one sentence, rather than inside the UI
+    from kubectl_batch.commands.malloc import keep_big_blocks_returnable
     from kubectl_batch.tui.app import run_app
+
+    keep_big_blocks_returnable()
 
     return run_app(client, args)

@@ -174,6 +174,8 @@ class Resource:
     # The user's -l selects Jobs and CronJobs, not their pods or events.
     takes_user_selector: bool = True
     keep: Callable[[Obj], bool] | None = None
+    #: Items per LIST page: a page is decoded whole, so big objects get smaller pages.
+    page_size: int = 500
 
     def path(self, namespace: str | None, name: str | None = None) -> str:
         base = self.api_prefix + (f"/namespaces/{namespace}" if namespace else "")
@@ -193,6 +195,7 @@ PODS = Resource(
     slim=slim_pod,
     base_selector=JOB_POD_SELECTOR,
     takes_user_selector=False,
+    page_size=250,
 )
 EVENTS = Resource(
     "Event",
@@ -246,14 +249,16 @@ def list_all(
     resource: Resource,
     namespace: str | None,
     selector: str | None = None,
-    page_size: int = 500,
+    page_size: int | None = None,
 ) -> tuple[list[Obj], str]:
     """One paginated LIST: (slimmed items, resourceVersion of the list)."""
     items: list[Obj] = []
     version = ""
     params = {"labelSelector": resource.selector(selector)}
     with bulk_decoding():
-        for page in client.list_pages(resource.path(namespace), params, limit=page_size):
+        for page in client.list_pages(
+            resource.path(namespace), params, limit=page_size or resource.page_size
+        ):
             for item in page.get("items") or []:
                 if resource.keep is None or resource.keep(item):
                     items.append(resource.slim(item))

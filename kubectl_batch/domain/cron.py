@@ -257,7 +257,7 @@ class _Zone:
                 ymd = _CIVIL[days] = _civil_from_days(days)
             hh, rem = divmod(rem, 3600)
             mm, ss = divmod(rem, 60)
-            if len(self._fields) > 65536:
+            if len(self._fields) > 8192:  # (about 1.5 MB per zone at most)
                 self._fields.clear()
             got = self._fields[sec] = (*ymd, hh, mm, ss, (days + 4) % 7)
         return got

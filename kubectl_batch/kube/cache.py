@@ -175,6 +175,8 @@ class ClusterCache:
         self._version = 0
         self._objects: dict[str, dict[str, Obj]] = {r.kind: {} for r in self.resources}
         self._pods_by_job: dict[str, dict[str, Obj]] = {}
+        # Per Job: the cache version of the last change to its pods (cheap row signatures).
+        self._pods_changed: dict[str, int] = {}
         self._events_by_uid: dict[str, dict[str, Obj]] = {}
         self._states: dict[str, WatchState] = {
             r.kind: WatchState(r.kind, Phase.CONNECTING, clock()) for r in self.resources
@@ -235,6 +237,10 @@ class ClusterCache:
     def pods_of(self, job_uid: str) -> list[Obj]:
         with self._lock:
             return list(self._pods_by_job.get(job_uid, {}).values())
+
+    def pods_revision(self, job_uid: str) -> int:
+        """Changes whenever a pod of the Job is added, changed or removed."""
+        return self._pods_changed.get(job_uid, 0)
 
     def events_for(self, uid: str) -> list[Obj]:
         with self._lock:
@@ -299,6 +305,7 @@ class ClusterCache:
             job_uid = _job_uid_of_pod(obj)
             if job_uid:
                 self._pods_by_job.setdefault(job_uid, {})[_uid(obj)] = obj
+                self._pods_changed[job_uid] = self._version + 1
         elif kind == "Event":
             target = (obj.get("involvedObject") or {}).get("uid")
             if target:
@@ -310,11 +317,13 @@ class ClusterCache:
 
     def _unindex(self, kind: str, obj: Obj) -> None:
         if kind == PODS.kind:
-            pods = self._pods_by_job.get(_job_uid_of_pod(obj) or "")
+            job_uid = _job_uid_of_pod(obj) or ""
+            pods = self._pods_by_job.get(job_uid)
             if pods is not None:
                 pods.pop(_uid(obj), None)
+                self._pods_changed[job_uid] = self._version + 1
                 if not pods:
-                    del self._pods_by_job[_job_uid_of_pod(obj)]
+                    del self._pods_by_job[job_uid]
         elif kind == "Event":
             target = (obj.get("involvedObject") or {}).get("uid")
             events = self._events_by_uid.get(target or "")

@@ -102,13 +102,14 @@ class RowBuilder:
             fresh: dict[str, tuple[tuple, JobRow]] = {}
             changed: list[JobRow] = []
             for job in jobs:
-                uid = (job.get("metadata") or {}).get("uid", "")
-                pods = cache.pods_of(uid) if uid else []
-                sig = _signature(job, pods)
+                meta = job.get("metadata") or {}
+                uid = meta.get("uid", "")
+                sig = (meta.get("resourceVersion", ""), cache.pods_revision(uid))
                 known = self._jobs.get(uid)
                 if known is not None and known[0] == sig:
                     fresh[uid] = known
                     continue
+                pods = cache.pods_of(uid) if uid else []
                 if known is not None and known[0][0] == sig[0]:
                     row = job_row_for_pods(known[1], pods)  # only its pods changed
                 else:

@@ -27,6 +27,8 @@ from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
 
 MAX_EVENTS_PER_OBJECT = 50
+#: Seconds after start when resources listed "after the tables" start regardless.
+LATER_AT_THE_LATEST = 15.0
 
 
 class Phase(str, Enum):
@@ -185,9 +187,28 @@ class ClusterCache:
 
     # -- life ------------------------------------------------------------------------
     def start(self) -> ClusterCache:
+        later = [r for r in self._reflectors if r.resource.after_the_tables]
         for reflector in self._reflectors:
-            reflector.start()
+            if reflector not in later:
+                reflector.start()
+        if later:
+            threading.Thread(
+                target=self._start_later, args=(later,), name="cache-later", daemon=True
+            ).start()
         return self
+
+    def _start_later(self, reflectors: list[_Reflector]) -> None:
+        first = {r.resource.kind for r in self._reflectors if r not in reflectors}
+        deadline = time.monotonic() + LATER_AT_THE_LATEST
+        with self._changed:
+            while any(self._states[k].phase is Phase.CONNECTING for k in first):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+        for reflector in reflectors:
+            if not reflector.stopping.is_set():
+                reflector.start()
 
     def stop(self) -> None:
         for reflector in self._reflectors:
@@ -215,6 +236,12 @@ class ClusterCache:
     @property
     def version(self) -> int:
         return self._version
+
+    @property
+    def synced(self) -> bool:
+        """Every resource has been listed once (or is forbidden, or was unreachable)."""
+        with self._lock:
+            return all(s.phase is not Phase.CONNECTING for s in self._states.values())
 
     def states(self) -> dict[str, WatchState]:
         with self._lock:

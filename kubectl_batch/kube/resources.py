@@ -176,6 +176,9 @@ class Resource:
     keep: Callable[[Obj], bool] | None = None
     #: Items per LIST page: a page is decoded whole, so big objects get smaller pages.
     page_size: int = 500
+    #: Listed once the others have been (it feeds only the detail screens): the first
+    #: table then has the CPU to itself.
+    after_the_tables: bool = False
 
     def path(self, namespace: str | None, name: str | None = None) -> str:
         base = self.api_prefix + (f"/namespaces/{namespace}" if namespace else "")
@@ -203,6 +206,7 @@ EVENTS = Resource(
     "/api/v1",
     takes_user_selector=False,
     keep=lambda e: (e.get("involvedObject") or {}).get("kind") in EVENT_KINDS,
+    after_the_tables=True,
 )
 ALL = (JOBS, CRONJOBS, PODS, EVENTS)
 BY_KIND = {r.kind: r for r in ALL}

@@ -115,3 +115,24 @@ def test_forbidden_resource_degrades_alone(kubectl, namespace):
         assert names(cache.jobs()) == {"visible"}
     finally:
         cache.stop()
+
+
+def test_events_are_listed_after_the_tables(kubectl, cluster, namespace):
+    kubectl.create(job_manifest("done", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
+    kubectl.run("wait", "--for=condition=Complete", "job/done", "--timeout=60s")
+    cache = open_cache(cluster, namespace)
+    try:
+        assert cache.synced
+        states = cache.states()
+        tables = max(states[k].since for k in ("Job", "CronJob", "Pod"))
+        assert states["Event"].phase is Phase.CONNECTED
+        assert states["Event"].since >= tables
+        (job,) = cache.jobs()
+        uid = job["metadata"]["uid"]
+        kubectl.wait_for(
+            lambda: "Completed" in {e.get("reason") for e in cache.events_for(uid)},
+            timeout=30,
+            what="the Job's Completed event in the cache",
+        )
+    finally:
+        cache.stop()

@@ -320,3 +320,25 @@ async def test_stays_responsive_with_ten_thousand_jobs(count):
         start = time.monotonic()
         screen.tick(app.clock())
         assert time.monotonic() - start < 0.5  # only the visible rows
+
+
+async def test_once_the_first_tables_are_shown_the_collector_is_quieted():
+    import gc
+
+    from kubectl_batch.tui.app import QUIET_GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's defaults (an earlier app may have changed them)
+    app = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            for _ in range(50):
+                if gc.get_threshold() == QUIET_GC_THRESHOLDS:
+                    break
+                await pilot.pause(0.02)
+            assert gc.get_threshold() == QUIET_GC_THRESHOLDS
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,13 +20,13 @@ from kubectl_batch.tui.present import (
     Column,
     CronJobRow,
     JobRow,
+    RowSorter,
     cronjob_columns,
     cronjob_row,
     job_columns,
     job_row,
     job_row_for_pods,
     name_matches,
-    sort_rows,
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
@@ -55,7 +55,19 @@ def _controller_uid(obj: Obj) -> str | None:
     return None
 
 
-def _signature(job: Obj, pods: list[Obj]) -> tuple:
+def _jobs_by_owner(jobs: list[Obj]) -> dict[str, list[Obj]]:
+    """The Jobs of each controller (CronJob) uid, oldest first."""
+    by_owner: dict[str, list[Obj]] = {}
+    for job in jobs:
+        owner = _controller_uid(job)
+        if owner:
+            by_owner.setdefault(owner, []).append(job)
+    for owned in by_owner.values():
+        owned.sort(key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""))
+    return by_owner
+
+
+def _signature(job: Obj, pods: Sequence[Obj]) -> tuple:
     rv = (job.get("metadata") or {}).get("resourceVersion", "")
     return (rv, tuple((p.get("metadata") or {}).get("resourceVersion", "") for p in pods))
 
@@ -88,6 +100,9 @@ class RowBuilder:
         # the moment its outlook can change (its next fire time).
         self._crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
         self._job_columns = job_columns
+        self._job_sorter, self._cron_sorter = RowSorter(), RowSorter()
+        # Jobs of each CronJob, oldest first; recomputed only when a Job came, went or changed.
+        self._owned: dict[str, list[Obj]] = {}
 
     def build(
         self,
@@ -101,6 +116,7 @@ class RowBuilder:
             jobs = cache.jobs()
             fresh: dict[str, tuple[tuple, JobRow]] = {}
             changed: list[JobRow] = []
+            jobs_moved = len(jobs) != len(self._jobs)  # a Job came, went or changed
             for job in jobs:
                 meta = job.get("metadata") or {}
                 uid = meta.get("uid", "")
@@ -114,25 +130,20 @@ class RowBuilder:
                     row = job_row_for_pods(known[1], pods)  # only its pods changed
                 else:
                     row = job_row(job, pods, clock)
+                    jobs_moved = True
                 fresh[uid] = (sig, row)
                 if known is None or row is not known[1]:
                     changed.append(row)
             self._jobs = fresh
             job_rows = [row for _, row in fresh.values()]
 
-            by_owner: dict[str, list[Obj]] = {}
-            for job in jobs:
-                owner = _controller_uid(job)
-                if owner:
-                    by_owner.setdefault(owner, []).append(job)
+            if jobs_moved:
+                self._owned = _jobs_by_owner(jobs)
             cron_rows = []
             crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
             for cj in cache.cronjobs():
                 uid = (cj.get("metadata") or {}).get("uid", "")
-                owned = sorted(
-                    by_owner.get(uid, []),
-                    key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""),
-                )
+                owned = self._owned.get(uid, ())
                 sig = _signature(cj, owned)
                 known = self._crons.get(uid)
                 if known is not None and known[0] == sig and _still_valid(known[1], now):
@@ -148,18 +159,17 @@ class RowBuilder:
             )
             job_sort, job_reverse = sorts["jobs"]
             cron_sort, cron_reverse = sorts["cronjobs"]
+            if needle:
+                job_rows_shown = [r for r in job_rows if name_matches(r, needle)]
+                cron_rows_shown = [r for r in cron_rows if name_matches(r, needle)]
+            else:
+                job_rows_shown, cron_rows_shown = job_rows, cron_rows
             return MainModel(
                 states=cache.states(),
-                cronjobs=sort_rows(
-                    (r for r in cron_rows if name_matches(r, needle)),
-                    CRONJOB_COLUMNS[cron_sort],
-                    cron_reverse,
+                cronjobs=self._cron_sorter.sort(
+                    cron_rows_shown, CRONJOB_COLUMNS[cron_sort], cron_reverse
                 ),
-                jobs=sort_rows(
-                    (r for r in job_rows if name_matches(r, needle)),
-                    JOB_COLUMNS[job_sort],
-                    job_reverse,
-                ),
+                jobs=self._job_sorter.sort(job_rows_shown, JOB_COLUMNS[job_sort], job_reverse),
                 job_cells=render_cells(self._job_columns, changed, now),
                 total_cronjobs=len(cron_rows),
                 total_jobs=len(job_rows),

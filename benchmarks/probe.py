@@ -4,6 +4,7 @@ BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a fi
     python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
 
 Reports JSON lines (times are time.monotonic(), comparable with the parent's):
+  {"event": "rows", "t": ...}  every Job and CronJob is on screen (pods may still be listing);
   {"event": "table", "t": ..., "jobs": N, "cronjobs": C, "rss_kb": ...}  first complete table
       (Jobs, CronJobs and pods listed, and the Jobs and CronJobs tables hold every one),
       stamped after the screen was refreshed with it;
@@ -96,6 +97,19 @@ def main() -> int:
                         rows=jobs.row_count,
                         cpu=_cpu(),
                     )
+        if not state.get("rows"):
+            # Every Job and CronJob is on screen, with every column but the pod-derived
+            # backoff countdowns (the pods may still be listing).
+            phases = {
+                getattr(s.phase, "value", s.phase)
+                for kind, s in cache.states().items()
+                if kind in ("Job", "CronJob")
+            }
+            n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
+            on_screen = jobs.row_count == n_jobs > 0 and crons.row_count == n_crons
+            if phases == {"connected"} and on_screen:
+                state["rows"] = True
+                app.call_after_refresh(lambda: report(event="rows", t=time.monotonic(), cpu=_cpu()))
         if not state["table"]:
             # Jobs, CronJobs and pods are listed (Events do not show in these tables), and
             # the tables hold every one of them.

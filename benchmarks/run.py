@@ -234,7 +234,9 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
                 raise RuntimeError("no complete table within 10 minutes")
             table = next((e for e in _events(report) if e["event"] == "table"), None)
             time.sleep(0.05)
+        rows = next((e for e in _events(report) if e["event"] == "rows"), table)
         result.update(
+            all_rows=rows["t"] - t0,
             first_table=table["t"] - t0,
             interpreter=table["t_import"] - t0,
             rss_table_mb=table["rss_kb"] / 1024,
@@ -334,8 +336,10 @@ def bench_size(n: int, runs: int, idle: float, workers: int) -> dict:
         run = probe_run(cluster, client, idle if r == 0 else 0, latency=True)
         run["kubectl_get"] = kubectl_s
         run["ratio"] = run["first_table"] / kubectl_s
+        run["rows_ratio"] = run["all_rows"] / kubectl_s
         say(
-            f"N={n} run {r + 1}/{runs}: first table {run['first_table']:.2f} s, kubectl "
+            f"N={n} run {r + 1}/{runs}: every row {run['all_rows']:.2f} s, "
+            f"first table {run['first_table']:.2f} s, kubectl "
             f"{kubectl_s:.2f} s (x{run['ratio']:.2f}), RSS {run['rss_table_mb']:.0f} MB "
             f"(peak {run['rss_peak_mb']:.0f}), latency median "
             f"{median(run['latency_ms']):.0f} ms p95 {p95(run['latency_ms']):.0f} ms"
@@ -413,12 +417,19 @@ def table(results: list[dict], off: dict) -> str:
 
     add("objects", lambda r: f"{r['n']:,} Jobs, {r['pods']:,} pods, {r['cronjobs']:,} CronJobs", "")
     add(
-        "`kubectl batch -A`: start to first complete table",
+        "`kubectl batch -A`: start to every Job and CronJob on screen (all columns but the "
+        "pod-derived backoff countdowns; pods still listing)",
+        lambda r: f"{med(r, 'all_rows'):.2f} s",
+        "",
+    )
+    add(
+        "`kubectl batch -A`: start to first complete table (pods listed too)",
         lambda r: f"{med(r, 'first_table'):.2f} s",
         "",
     )
     add("`kubectl get jobs,cronjobs -A`", lambda r: f"{med(r, 'kubectl_get'):.2f} s", "")
-    add("ratio (first table / kubectl)", lambda r: f"**{med(r, 'ratio'):.2f}x**", "≤ 2x")
+    add("ratio (every row / kubectl)", lambda r: f"{med(r, 'rows_ratio'):.2f}x", "")
+    add("ratio (first complete table / kubectl)", lambda r: f"**{med(r, 'ratio'):.2f}x**", "≤ 2x")
     add("RSS at first table", lambda r: f"{med(r, 'rss_table_mb'):.0f} MB", "")
     add(
         "peak RSS (VmHWM) over the run", lambda r: f"**{med(r, 'rss_peak_mb'):.0f} MB**", "< 300 MB"

@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -300,7 +300,11 @@ class ApiClient:
         return self.request("GET", path, params)
 
     def list_pages(
-        self, path: str, params: dict[str, Any] | None = None, limit: int = 500
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        limit: int = 500,
+        prepare: Callable[[bytes], bytes] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Each page of a paginated LIST; the last page carries the list's resourceVersion.
 
@@ -318,6 +322,8 @@ class ApiClient:
                     prefetch = pool.submit(
                         self._send, "GET", path, dict(params, **{"continue": early})
                     )
+                if raw and prepare is not None:
+                    raw = prepare(raw)
                 page = json_loads(raw) if raw else {}
                 yield page
                 token = (page.get("metadata") or {}).get("continue")

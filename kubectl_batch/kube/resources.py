@@ -161,6 +161,38 @@ def slim_job(job: Obj) -> Obj:
     return job
 
 
+_MANAGED_FIELDS = b',"managedFields":['
+_METADATA_END = b']},"spec":{'
+
+
+def drop_managed_fields(raw: bytes) -> bytes:
+    """A LIST page of objects with a ``spec`` as JSON, less every ``managedFields``, before
+    it is decoded: they are a third of a pod's bytes and most of its small objects (about
+    60 % of the time to decode and free a page of pods).
+
+    The API server writes ObjectMeta's fields in the Go struct's order, which ends with
+    managedFields, and an object's ``spec`` follows its metadata. So the managed fields of
+    an object run from ``,"managedFields":[`` to the first ``]},"spec":{`` after it: that
+    sequence cannot occur inside them (their keys all start with ``f:``, ``k:``, ``v:``,
+    ``i:`` or ``.``, and a quote inside a JSON string is always escaped). Where the
+    sequence is not found the rest is left as it is, and the decoded objects are slimmed
+    anyway."""
+    find = raw.find
+    start = find(_MANAGED_FIELDS)
+    if start < 0:
+        return raw
+    parts, pos = [], 0
+    while start >= 0:
+        end = find(_METADATA_END, start)
+        if end < 0:
+            break
+        parts.append(raw[pos:start])
+        pos = end + 1  # keep "]" out, "}" in: the metadata object closes there
+        start = find(_MANAGED_FIELDS, pos)
+    parts.append(raw[pos:])
+    return b"".join(parts)
+
+
 @dataclass(frozen=True)
 class Resource:
     """One listable, watchable resource type."""
@@ -176,6 +208,8 @@ class Resource:
     keep: Callable[[Obj], bool] | None = None
     #: Items per LIST page: a page is decoded whole, so big objects get smaller pages.
     page_size: int = 500
+    #: Applied to each raw LIST page before it is decoded.
+    prepare: Callable[[bytes], bytes] | None = None
     #: Listed once the others have been (it feeds only the detail screens): the first
     #: table then has the CPU to itself.
     after_the_tables: bool = False
@@ -189,13 +223,14 @@ class Resource:
         return ",".join(p for p in parts if p) or None
 
 
-JOBS = Resource("Job", "jobs", "/apis/batch/v1", slim=slim_job)
-CRONJOBS = Resource("CronJob", "cronjobs", "/apis/batch/v1")
+JOBS = Resource("Job", "jobs", "/apis/batch/v1", slim=slim_job, prepare=drop_managed_fields)
+CRONJOBS = Resource("CronJob", "cronjobs", "/apis/batch/v1", prepare=drop_managed_fields)
 PODS = Resource(
     "Pod",
     "pods",
     "/api/v1",
     slim=slim_pod,
+    prepare=drop_managed_fields,
     base_selector=JOB_POD_SELECTOR,
     takes_user_selector=False,
     page_size=250,
@@ -261,7 +296,10 @@ def list_all(
     params = {"labelSelector": resource.selector(selector)}
     with bulk_decoding():
         for page in client.list_pages(
-            resource.path(namespace), params, limit=page_size or resource.page_size
+            resource.path(namespace),
+            params,
+            limit=page_size or resource.page_size,
+            prepare=resource.prepare,
         ):
             for item in page.get("items") or []:
                 if resource.keep is None or resource.keep(item):

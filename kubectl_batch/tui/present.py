@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from rich.text import Text
@@ -95,6 +96,24 @@ def bar(parts: Sequence[tuple[int, str]], total: int, width: int) -> Text:
     return text
 
 
+# Cells many rows share (thousands of Jobs read "1/1" with a full bar, or "Failed
+# BackoffLimitExceeded"): made once and shared, never changed once made.
+@lru_cache(maxsize=4096)
+def _completions_cell(text: str, succeeded: int, failed: int, total: int | None) -> Text:
+    cell = Text(text.ljust(8), end="", no_wrap=True)
+    if total:
+        cell.append(" ")
+        cell.append_text(bar([(succeeded, "green"), (failed, "red")], total, 8))
+    return cell
+
+
+@lru_cache(maxsize=1024)
+def _status_cell(status: str, reason: str) -> Text:
+    cell = Text(status, STATUS_STYLE.get(status, ""), end="", no_wrap=True)
+    cell.append(" " + clean(reason), "dim")
+    return cell
+
+
 def age_text(since: datetime | None, now: datetime) -> str:
     return format_duration(now - since) if since is not None else UNKNOWN
 
@@ -144,24 +163,13 @@ class JobRow:
         s = self.summary
         if not s.reason:
             return Cell(s.status, STATUS_STYLE.get(s.status, ""))
-        text = Text(s.status, STATUS_STYLE.get(s.status, ""), end="", no_wrap=True)
-        if s.reason:
-            text.append(" " + clean(s.reason), "dim")
-        return text
+        return _status_cell(s.status, s.reason)
 
     def completions(self) -> Text:
         s = self.summary
-        text = Text(s.completions.ljust(8), end="", no_wrap=True)
-        if s.spec_completions:
-            text.append(" ")
-            text.append_text(
-                bar(
-                    [(s.succeeded, "green"), (self.failed_index_count, "red")],
-                    s.spec_completions,
-                    8,
-                )
-            )
-        return text
+        return _completions_cell(
+            s.completions, s.succeeded, self.failed_index_count, s.spec_completions
+        )
 
     def origin(self) -> CellText:
         """Where the Job comes from: its CronJob, or the Job it re-runs."""

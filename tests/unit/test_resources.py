@@ -5,6 +5,7 @@ object the API server sent."""
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from datetime import datetime, timezone
 
@@ -13,7 +14,7 @@ from fixtures.tui_fakes import recorded
 from kubectl_batch.domain.backoff import index_backoffs, job_backoff, next_pod_time
 from kubectl_batch.domain.index_progress import index_progress
 from kubectl_batch.domain.jobs import JobSummary, is_indexed
-from kubectl_batch.kube.resources import slim_job, slim_pod
+from kubectl_batch.kube.resources import drop_managed_fields, slim_job, slim_pod
 from kubectl_batch.tui.present import pod_row
 
 NOW = datetime(2026, 3, 9, 13, tzinfo=timezone.utc)
@@ -111,3 +112,54 @@ def test_job_projection_drops_the_pod_template_spec_only():
             "containers": [{"name": n} for n in names],
         }
     }
+
+
+def _go_json(obj: dict) -> bytes:
+    """Compact JSON with ObjectMeta's managedFields last, as the API server writes it."""
+    meta = obj["metadata"]
+    ordered = {k: v for k, v in meta.items() if k != "managedFields"}
+    if "managedFields" in meta:
+        ordered["managedFields"] = meta["managedFields"]
+    return json.dumps({**obj, "metadata": ordered}, separators=(",", ":")).encode()
+
+
+def _managed(manager: str) -> list[dict]:
+    return [
+        {
+            "manager": manager,
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": "2026-03-09T12:00:00Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+                "f:metadata": {"f:labels": {".": {}, 'f:a"]},"spec":{': {}}},
+                "f:spec": {"f:containers": {'k:{"name":"main"}': {".": {}, "f:image": {}}}},
+                "f:status": {"f:conditions": {'k:{"type":"Ready"}': {".": {}}}},
+            },
+            "subresource": "status",
+        }
+    ]
+
+
+def test_managed_fields_are_cut_from_a_list_page_before_decoding():
+    pods = copy.deepcopy(recorded()["pods"][:6])
+    for i, pod in enumerate(pods):
+        if i % 3:  # some without managed fields at all
+            pod["metadata"]["managedFields"] = _managed(f'kubelet]}},"spec":{{"x{i}')
+    page = (
+        b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":['
+        + b",".join(_go_json(p) for p in pods)
+        + b"]}"
+    )
+    assert b',"managedFields":[' in page
+    cut = drop_managed_fields(page)
+    assert b"managedFields" not in cut
+    expected = copy.deepcopy(pods)
+    for pod in expected:
+        pod["metadata"].pop("managedFields", None)
+    assert json.loads(cut)["items"] == expected
+
+
+def test_a_page_without_managed_fields_is_left_as_it_is():
+    page = b'{"items":[' + _go_json(recorded()["jobs"][0]) + b"]}"
+    assert drop_managed_fields(page) is page

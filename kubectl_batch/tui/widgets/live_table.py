@@ -24,7 +24,7 @@ from kubectl_batch.tui.text import CellText
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
 #: Rows added per frame on a first load.
-ADD_PER_FRAME = 1000
+ADD_PER_FRAME = 2500
 
 
 def render_cells(

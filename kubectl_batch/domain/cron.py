@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -362,6 +364,18 @@ def _resolve_zone(tz: tzinfo | str | None) -> _Zone:
 _ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
 
 
+def _remembered(memo: dict, key: Any, make: Callable[[Any], Any], limit: int) -> Any:
+    """``make(key)``, remembered in ``memo`` (emptied when it reaches ``limit``: the TUI runs
+    for hours); errors are raised, not remembered."""
+    value = memo.get(key)
+    if value is None:
+        value = make(key)
+        if len(memo) >= limit:
+            memo.clear()
+        memo[key] = value
+    return value
+
+
 def load_zone(name: str | None) -> tzinfo:
     """The zone for ``spec.timeZone``; ``None`` or ``""`` means unset: :data:`DEFAULT_ZONE` (UTC).
 
@@ -373,13 +387,7 @@ def load_zone(name: str | None) -> tzinfo:
     """
     if name is None or name == "":
         return DEFAULT_ZONE
-    zone = _LOADED.get(name)
-    if zone is None:
-        zone = _load_zone(name)  # errors are raised, not memoized
-        if len(_LOADED) >= 1024:
-            _LOADED.clear()
-        _LOADED[name] = zone
-    return zone
+    return _remembered(_LOADED, name, _load_zone, 1024)
 
 
 #: load_zone memo: every CronJob of a list names its zone again.
@@ -945,13 +953,7 @@ def parse_schedule(expr: str) -> Schedule:
     durations. ``@every`` durations are rounded down to whole seconds, minimum
     one second (so ``@every 500ms`` and even ``@every -1h`` mean every second).
     """
-    parsed = _PARSED.get(expr)
-    if parsed is None:
-        parsed = _parse_schedule(expr)  # errors are raised, not memoized
-        if len(_PARSED) >= 4096:
-            _PARSED.clear()
-        _PARSED[expr] = parsed
-    return parsed
+    return _remembered(_PARSED, expr, _parse_schedule, 4096)
 
 
 def _parse_schedule(expr: str) -> Schedule:

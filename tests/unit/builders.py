@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
 NOW = datetime(2026, 3, 9, 13, 0, 0, tzinfo=UTC)
@@ -311,3 +312,24 @@ def pod(
     if pod_reason:
         status["reason"] = pod_reason
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+
+
+def offset_changes(zone: str, first: int, last: int) -> list[int]:
+    """The instants a zone's offset changes in [first, last), from zoneinfo directly."""
+    tz = ZoneInfo(zone)
+
+    def off(sec: int) -> timedelta | None:
+        return datetime.fromtimestamp(sec, tz).utcoffset()
+
+    out, t, step, prev = [], first, 3 * 3600, off(first)
+    while t < last:
+        cur = off(t + step)
+        if cur != prev:
+            lo, hi = t, t + step
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if off(mid) == prev else (lo, mid)
+            out.append(hi)
+            prev = cur
+        t += step
+    return out

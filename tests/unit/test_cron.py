@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import offset_changes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -849,27 +850,6 @@ DST_ZONES = [
     "Etc/GMT-14",
     "UTC",
 ]
-
-
-def offset_changes(zone: str, first: int, last: int) -> list[int]:
-    """The instants a zone's offset changes in [first, last), from zoneinfo directly."""
-    tz = ZoneInfo(zone)
-
-    def off(sec: int) -> timedelta | None:
-        return datetime.fromtimestamp(sec, tz).utcoffset()
-
-    out, t, step, prev = [], first, 3 * 3600, off(first)
-    while t < last:
-        cur = off(t + step)
-        if cur != prev:
-            lo, hi = t, t + step
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (mid, hi) if off(mid) == prev else (lo, mid)
-            out.append(hi)
-            prev = cur
-        t += step
-    return out
 
 
 def stamp(*args: int) -> int:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from builders import offset_changes
 
 from kubectl_batch.domain import cron
 
@@ -217,30 +218,12 @@ def _transitions(zone_name: str, years: list[int]) -> list[int]:
     """UTC offset changes of a zone in the given years (unix seconds)."""
     if zone_name in ("", "UTC") or zone_name.startswith("Etc/"):
         return []
-    tz = cron.load_zone(zone_name)
     out = []
     for year in years:
-        t = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
-        end = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
-
-        def off(x: int) -> timedelta:
-            return datetime.fromtimestamp(x, tz).utcoffset()
-
-        prev = off(t)
-        step = 6 * 3600
-        while t < end:
-            cur = off(t + step)
-            if cur != prev:
-                lo, hi = t, t + step
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if off(mid) == prev:
-                        lo = mid
-                    else:
-                        hi = mid
-                out.append(hi)
-                prev = cur
-            t += step
+        first = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+        out += offset_changes(
+            zone_name, first, int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
+        )
     return out
 
 

@@ -136,3 +136,36 @@ def test_events_are_listed_after_the_tables(kubectl, cluster, namespace):
         )
     finally:
         cache.stop()
+
+
+def by_uid(objects) -> dict[str, dict]:
+    return {o["metadata"]["uid"]: o for o in objects}
+
+
+def test_cached_objects_are_the_projections_of_what_the_server_has(kubectl, cluster, namespace):
+    from kubectl_batch.kube.resources import read_whole, slim_job, slim_pod
+
+    kubectl.create(job_manifest("proj", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
+    kubectl.run("wait", "--for=condition=Complete", "job/proj", "--timeout=60s")
+    assert kubectl.items("jobs", "--show-managed-fields")[0]["metadata"]["managedFields"]
+    cache = open_cache(cluster, namespace)
+    try:
+        # LIST pages have their managedFields cut before decoding: what is left must be
+        # exactly the projection of the object the server has (once the watch has brought
+        # any last update).
+        def same() -> bool:
+            (job,) = cache.jobs()
+            server_job = slim_job(kubectl.items("jobs")[0])
+            for key in ("apiVersion", "kind"):  # kubectl fills them in; LIST items lack them
+                server_job.pop(key)
+            pods = by_uid(slim_pod(p) for p in kubectl.items("pods"))
+            return job == server_job and pods == by_uid(cache.pods_of(job["metadata"]["uid"]))
+
+        kubectl.wait_for(same, timeout=20, what="the cache to hold the server's projections")
+        # The YAML view reads the whole object, less managed fields.
+        client = ApiClient(load(kubeconfig=str(cluster)))
+        whole = read_whole(client, "Job", namespace, "proj")
+        assert "managedFields" not in whole["metadata"]
+        assert whole["spec"]["template"]["spec"]["containers"][0]["image"]
+    finally:
+        cache.stop()

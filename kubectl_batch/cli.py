@@ -36,10 +36,39 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports errors the way kubectl does: `error: ...`, exit code 1."""
+    """argparse that reports errors the way kubectl does: `error: ...`, exit code 1, and
+    takes kubectl's ``--dry-run=server|none`` spellings of the ``--dry-run`` flag."""
 
     def error(self, message: str):  # noqa: D401 - argparse's name
         raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if args is not None:
+            args = _kubectl_dry_run(list(args))
+        return super().parse_known_args(args, namespace)
+
+
+def _kubectl_dry_run(argv: list[str]) -> list[str]:
+    """``--dry-run=server`` as the bare ``--dry-run`` flag, ``--dry-run=none`` as no flag
+    (kubectl's values; a bare flag never takes the next word as its value, as in kubectl)."""
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        if not arg.startswith("--dry-run="):
+            out.append(arg)
+            continue
+        value = arg.partition("=")[2]
+        if value == "server":
+            out.append("--dry-run")
+        elif value == "client":
+            raise UsageError(
+                "--dry-run=client is not supported: kubectl batch's dry runs are checked by "
+                "the API server without persisting anything; use --dry-run=server"
+            )
+        elif value != "none":
+            raise UsageError(f'invalid --dry-run value "{value}": use server or none')
+    return out
 
 
 def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -132,7 +161,8 @@ def build_parser() -> Parser:
         sub.add_argument(
             "--dry-run",
             action="store_true",
-            help="ask the API server to check the request without persisting it (dryRun=All)",
+            help="ask the API server to check the request without persisting it (dryRun=All); "
+            "kubectl's --dry-run=server and --dry-run=none work too",
         )
 
     for verb, help_text, more in (

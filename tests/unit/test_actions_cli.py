@@ -836,3 +836,25 @@ def test_cli_suspend_by_selector_skips_finished_jobs():
     ]
     assert client.sent("GET")[0][2] == {"labelSelector": "sel=go"}
     assert "1 running pod" in err.getvalue()
+
+
+def test_dry_run_takes_kubectls_spellings():
+    p = build_parser()
+    assert p.parse_args(["rerun", "job/x", "--dry-run=server"]).dry_run is True
+    assert p.parse_args(["rerun", "job/x", "--dry-run=none"]).dry_run is False
+    # As in kubectl, the bare flag never takes the next word as its value.
+    a = p.parse_args(["suspend", "--dry-run", "cronjob/x"])
+    assert (a.dry_run, a.objects) == (True, ["cronjob/x"])
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("client", "--dry-run=client is not supported"),
+        ("all", 'invalid --dry-run value "all": use server or none'),
+    ],
+)
+def test_other_dry_run_values_are_one_clear_error(capsys, value, said):
+    assert main(["rerun", "job/x", f"--dry-run={value}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and said in err and "Traceback" not in err

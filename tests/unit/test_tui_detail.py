@@ -130,7 +130,11 @@ async def test_a_deleted_job_says_so():
         ]
 
 
-async def _yaml_text(pilot, app) -> str:
+async def _yaml_of(pilot, app, name: str) -> str:
+    """Select the Job ``name``, press y, and wait for the YAML view to have read it."""
+    await settle(pilot, app)
+    select(app, name)
+    await pilot.press("y")
     for _ in range(100):
         await pilot.pause(0.02)
         body = app.screen.query_one("#yaml").text
@@ -145,10 +149,7 @@ async def test_yaml_of_the_selected_object_is_read_whole_from_the_server():
     job["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.example/etl:7"
     app = make_app(kube=kube)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        select(app, "etl-daily")
-        await pilot.press("y")
-        body = await _yaml_text(pilot, app)
+        body = await _yaml_of(pilot, app, "etl-daily")
         assert "name: etl-daily" in body and "kind: Job" in body
         # The cache drops the pod template's spec; the YAML view shows it all.
         assert "image: registry.example/etl:7" in body
@@ -159,10 +160,7 @@ async def test_yaml_view_falls_back_to_the_cached_copy_and_says_so():
     kube = FakeKube(objects={})
     app = make_app(kube=kube)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        select(app, "etl-daily")
-        await pilot.press("y")
-        body = await _yaml_text(pilot, app)
+        body = await _yaml_of(pilot, app, "etl-daily")
         assert body.startswith("# could not read it from the API server")
         assert "name: etl-daily" in body
 

@@ -83,22 +83,20 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
 def _live(args: argparse.Namespace, now: datetime) -> int:
     from kubectl_batch.commands.connect import connect
     from kubectl_batch.domain.cronjobs import cronjob_outlook
-    from kubectl_batch.kube.resources import CRONJOBS, bulk_decoding
+    from kubectl_batch.kube.resources import CRONJOBS, list_pages
 
     client = connect(args)
     namespace = None if args.all_namespaces else client.config.namespace
-    params = {"labelSelector": CRONJOBS.selector(args.selector)}
     outlooks: list[CronJobOutlook] = []
     by_name: dict[str, dict] = {}
-    # One paginated LIST. Each page is computed as it comes: list_pages has already asked
-    # for the next one, which the API server prepares meanwhile.
-    with bulk_decoding():
-        for page in client.list_pages(CRONJOBS.path(namespace), params):
-            for cronjob in page.get("items") or ():
-                if args.names:
-                    by_name[cronjob["metadata"]["name"]] = cronjob
-                else:
-                    outlooks.append(cronjob_outlook(cronjob, now, args.count))
+    # One paginated LIST. Each page is computed as it comes: the next one is already
+    # asked for, and the API server prepares it meanwhile.
+    for cronjobs, _ in list_pages(client, CRONJOBS, namespace, args.selector):
+        for cronjob in cronjobs:
+            if args.names:
+                by_name[cronjob["metadata"]["name"]] = cronjob
+            else:
+                outlooks.append(cronjob_outlook(cronjob, now, args.count))
     missing: list[str] = []
     if args.names:
         missing = [n for n in args.names if n not in by_name]

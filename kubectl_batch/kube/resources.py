@@ -283,6 +283,31 @@ def bulk_decoding() -> Iterator[None]:
                 gc.enable()
 
 
+def list_pages(
+    client: ApiClient,
+    resource: Resource,
+    namespace: str | None,
+    selector: str | None = None,
+    page_size: int | None = None,
+) -> Iterator[tuple[list[Obj], str]]:
+    """One paginated LIST, page by page as it arrives: (the page's kept, slimmed items,
+    resourceVersion so far; the last page's is the list's). The next page is already
+    being asked for while the caller works on this one."""
+    version = ""
+    params = {"labelSelector": resource.selector(selector)}
+    with bulk_decoding():
+        for page in client.list_pages(
+            resource.path(namespace),
+            params,
+            limit=page_size or resource.page_size,
+            prepare=resource.prepare,
+        ):
+            keep = resource.keep
+            items = [resource.slim(i) for i in page.get("items") or () if keep is None or keep(i)]
+            version = (page.get("metadata") or {}).get("resourceVersion", version)
+            yield items, version
+
+
 def list_all(
     client: ApiClient,
     resource: Resource,
@@ -293,16 +318,7 @@ def list_all(
     """One paginated LIST: (slimmed items, resourceVersion of the list)."""
     items: list[Obj] = []
     version = ""
-    params = {"labelSelector": resource.selector(selector)}
-    with bulk_decoding():
-        for page in client.list_pages(
-            resource.path(namespace),
-            params,
-            limit=page_size or resource.page_size,
-            prepare=resource.prepare,
-        ):
-            for item in page.get("items") or []:
-                if resource.keep is None or resource.keep(item):
-                    items.append(resource.slim(item))
-            version = (page.get("metadata") or {}).get("resourceVersion", version)
+    for page, version_so_far in list_pages(client, resource, namespace, selector, page_size):
+        items += page
+        version = version_so_far
     return items, version

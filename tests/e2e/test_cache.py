@@ -169,3 +169,20 @@ def test_cached_objects_are_the_projections_of_what_the_server_has(kubectl, clus
         assert whole["spec"]["template"]["spec"]["containers"][0]["image"]
     finally:
         cache.stop()
+
+
+def test_a_jobs_pods_revision_moves_with_its_pods(kubectl, cluster, namespace):
+    kubectl.create(job_manifest("rev", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
+    kubectl.run("wait", "--for=condition=Complete", "job/rev", "--timeout=60s")
+    cache = open_cache(cluster, namespace)
+    try:
+        (job,) = cache.jobs()
+        uid = job["metadata"]["uid"]
+        kubectl.wait_for(lambda: cache.pods_of(uid), timeout=20, what="the Job's pod")
+        seen = cache.pods_revision(uid)
+        assert seen > 0 and cache.pods_revision("no-such-job") == 0
+        kubectl.run("delete", "pods", "-l", f"batch.kubernetes.io/controller-uid={uid}")
+        kubectl.wait_for(lambda: not cache.pods_of(uid), timeout=30, what="the pod to go")
+        assert cache.pods_revision(uid) > seen
+    finally:
+        cache.stop()

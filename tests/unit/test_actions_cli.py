@@ -60,7 +60,7 @@ class FakeClient:
     def get(self, path, params=None):
         return self.request("GET", path, params)
 
-    def list_pages(self, path, params=None, limit=500):
+    def list_pages(self, path, params=None, limit=500, prepare=None):
         yield self.request("GET", path, params)
 
     def sent(self, method):

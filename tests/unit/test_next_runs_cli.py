@@ -127,7 +127,7 @@ class FakeClient:
         self.config = type("Config", (), {"namespace": "etl"})()
         self.asked = []
 
-    def list_pages(self, path, params=None, limit=500):
+    def list_pages(self, path, params=None, limit=500, prepare=None):
         self.asked.append((path, params))
         yield from ({"metadata": {}, "items": items} for items in self.pages)
 

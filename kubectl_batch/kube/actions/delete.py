@@ -17,7 +17,7 @@ from kubectl_batch.kube.actions.common import (
     select_objects,
 )
 from kubectl_batch.kube.client import ApiClient, ApiError
-from kubectl_batch.kube.resources import JOB_POD_SELECTOR, JOBS, PODS
+from kubectl_batch.kube.resources import JOB_POD_SELECTOR, JOBS, PODS, list_pages
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def _count_pods(client: ApiClient, namespace: str | None) -> dict[str, int] | No
     """Pods of Jobs per Job uid, None when pods cannot be listed."""
     counts: dict[str, int] = {}
     try:
-        for page in client.list_pages(PODS.path(namespace), {"labelSelector": JOB_POD_SELECTOR}):
-            for pod in page.get("items") or []:
+        for pods, _ in list_pages(client, PODS, namespace):  # PODS selects Jobs' pods
+            for pod in pods:
                 uid = (meta_of(pod).get("labels") or {}).get(JOB_POD_SELECTOR)
                 if uid:
                     counts[uid] = counts.get(uid, 0) + 1
@@ -80,8 +80,8 @@ def _owned_jobs(client: ApiClient, namespace: str | None) -> dict[str, list[str]
     """Job uids per owning CronJob uid, None when Jobs cannot be listed."""
     owned: dict[str, list[str]] = {}
     try:
-        for page in client.list_pages(JOBS.path(namespace)):
-            for job in page.get("items") or []:
+        for jobs, _ in list_pages(client, JOBS, namespace):
+            for job in jobs:
                 meta = meta_of(job)
                 for ref in meta.get("ownerReferences") or ():
                     if ref.get("kind") == "CronJob" and ref.get("controller") is True:

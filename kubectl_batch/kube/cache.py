@@ -27,6 +27,9 @@ from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
 
 MAX_EVENTS_PER_OBJECT = 50
+#: Deleted objects remembered, so that their late Events are not kept (the API server keeps
+#: Events for an hour after their object is gone; the views never show them).
+REMEMBER_GONE = 10_000
 #: Seconds after start when resources listed "after the tables" start regardless.
 LATER_AT_THE_LATEST = 15.0
 
@@ -180,6 +183,8 @@ class ClusterCache:
         # Per Job: the cache version of the last change to its pods (cheap row signatures).
         self._pods_changed: dict[str, int] = {}
         self._events_by_uid: dict[str, dict[str, Obj]] = {}
+        # uids of deleted Jobs, CronJobs and pods, oldest first (a dict keeps the order).
+        self._gone: dict[str, None] = {}
         self._states: dict[str, WatchState] = {
             r.kind: WatchState(r.kind, Phase.CONNECTING, clock()) for r in self.resources
         }
@@ -290,6 +295,8 @@ class ClusterCache:
     def _replace(self, kind: str, items: list[Obj]) -> None:
         fresh = {_uid(o): o for o in items}
         with self._changed:
+            if kind == "Event":
+                fresh = {u: e for u, e in fresh.items() if _event_target(e) not in self._gone}
             old = self._objects[kind]
             removed = [o for uid, o in old.items() if uid not in fresh]
             changed = [
@@ -299,6 +306,7 @@ class ClusterCache:
             ]
             for obj in removed:
                 self._unindex(kind, obj)
+                self._forget(kind, obj)
             self._objects[kind] = fresh
             for _, obj in changed:
                 self._index(kind, obj)
@@ -319,6 +327,9 @@ class ClusterCache:
                 self._unindex(kind, old)
             if event_type == "DELETED":
                 store.pop(uid, None)
+                self._forget(kind, obj)
+            elif kind == "Event" and _event_target(obj) in self._gone:
+                store.pop(uid, None)  # about an object already deleted: never shown
             else:
                 store[uid] = obj
                 self._index(kind, obj)
@@ -334,7 +345,7 @@ class ClusterCache:
                 self._pods_by_job.setdefault(job_uid, {})[_uid(obj)] = obj
                 self._pods_changed[job_uid] = self._version + 1
         elif kind == "Event":
-            target = (obj.get("involvedObject") or {}).get("uid")
+            target = _event_target(obj)
             if target:
                 events = self._events_by_uid.setdefault(target, {})
                 events[_uid(obj)] = obj
@@ -351,13 +362,34 @@ class ClusterCache:
                 self._pods_changed[job_uid] = self._version + 1
                 if not pods:
                     del self._pods_by_job[job_uid]
+                    # No pods: the revision goes back to 0, which differs from the one
+                    # the rows last saw, and no entry outlives a deleted Job.
+                    self._pods_changed.pop(job_uid, None)
         elif kind == "Event":
-            target = (obj.get("involvedObject") or {}).get("uid")
+            target = _event_target(obj)
             events = self._events_by_uid.get(target or "")
             if events is not None:
                 events.pop(_uid(obj), None)
                 if not events:
                     del self._events_by_uid[target]
+
+    def _forget(self, kind: str, obj: Obj) -> None:
+        """A Job, CronJob or pod was deleted: drop its Events, now and when late ones come."""
+        if kind == "Event":
+            return
+        uid = _uid(obj)
+        events = self._events_by_uid.pop(uid, None)
+        if events:
+            store = self._objects.get("Event", {})
+            for event_uid in events:
+                store.pop(event_uid, None)
+        self._gone[uid] = None
+        if len(self._gone) > REMEMBER_GONE:
+            del self._gone[next(iter(self._gone))]
+
+
+def _event_target(event: Obj) -> str | None:
+    return (event.get("involvedObject") or {}).get("uid")
 
 
 def _uid(obj: Obj) -> str:

@@ -207,6 +207,9 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         if screen.is_attached and not all(t.complete for t in screen.query(LiveTable)):
             self.call_after_refresh(self._freeze_when_shown, screen)  # rows still arriving
             return
+        # Collect first: garbage frozen now would never be freed. The LISTs' objects are
+        # frozen already (kube.resources.bulk_decoding), so this walks only the app's.
+        gc.collect()
         gc.freeze()
         # What is made later is mostly Textual's render caches, tens of thousands of
         # objects free of cycles that a full collection still walks (~50 ms): collect the

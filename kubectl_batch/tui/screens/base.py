@@ -182,9 +182,9 @@ class ObjectActions:
             return None  # shown greyed out; the reason is in the hint line and help
         return True
 
-    def hint_text(self) -> Text:
+    def hint_text(self, reasons: dict[str, str] | None = None) -> Text:
         """One line: why the disabled keys are disabled."""
-        reasons = self.unavailable()
+        reasons = self.unavailable() if reasons is None else reasons
         sel = self.selection()
         relevant = (
             ("suspend", "trigger", "delete")
@@ -207,10 +207,19 @@ class ObjectActions:
         return text
 
     def update_hint(self) -> None:
+        """Re-check the keys and the hint line, but only when what is available changed:
+        refreshing the bindings rebuilds the footer, and the screens call this on every
+        refresh of the cluster's state."""
+        reasons = self.unavailable()
+        hint = self.hint_text(reasons)
+        shown = (reasons, hint.plain)
+        if shown == getattr(self, "_shown_keys", None):
+            return
+        self._shown_keys = shown
         self.refresh_bindings()  # type: ignore[attr-defined]
-        for hint in self.query("#hint"):  # type: ignore[attr-defined]
-            assert isinstance(hint, Static)
-            hint.update(self.hint_text())
+        for line in self.query("#hint"):  # type: ignore[attr-defined]
+            assert isinstance(line, Static)
+            line.update(hint)
 
     # -- actions --------------------------------------------------------------------------
     def action_yaml(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from kubectl_batch.domain.cronjobs import CronJobOutlook, cronjob_outlook, owned_jobs
 from kubectl_batch.domain.timeutil import format_countdown
@@ -26,6 +26,7 @@ from kubectl_batch.tui.present import (
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.screens.job_detail import EventRow, event_rows, fill_events
 from kubectl_batch.tui.text import clean, labelled, literal
+from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
@@ -140,7 +141,7 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
             yield Static("Events", classes="section-title")
             yield DataTable(id="events", cursor_type="row", show_cursor=False)
         yield Static("", id="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="cronjob detail")

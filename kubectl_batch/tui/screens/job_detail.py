@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from kubectl_batch.domain.backoff import next_pod_time
 from kubectl_batch.domain.index_progress import IndexDetail, IndexProgress, IndexState
@@ -31,6 +31,7 @@ from kubectl_batch.tui.present import (
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.text import clean, labelled, literal
+from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
@@ -250,7 +251,7 @@ def ranges_text(progress: IndexProgress, width: int = 100) -> Text:
         if ixs:
             shown = str(ixs)
             if len(shown) > width:
-                shown = shown[:width].rsplit(",", 1)[0] + f",… ({ixs.range_count()} ranges)"
+                shown = shown[:width].rsplit(",", 1)[0] + f",… ({ixs.range_count} ranges)"
             text.append(f"{state.value:<12}", INDEX_STYLE[state])
             text.append(shown + "\n")
     return text
@@ -328,7 +329,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             with TabPane("Events", id="events-tab"):
                 yield DataTable(id="events", cursor_type="row")
         yield Static("", id="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="job detail")

@@ -21,12 +21,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import RichLog, Static
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.jobs import pod_completion_index
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean
+from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 Obj = dict[str, Any]
@@ -152,7 +153,7 @@ class LogsScreen(Screen):
             id="log", max_lines=RING, wrap=False, markup=False, highlight=False, auto_scroll=True
         )
         yield Static("", id="log-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"logs of {self.target.title}")  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kubectl_batch.domain.cronjobs import CronState
 from kubectl_batch.tui.keymap import bindings
@@ -29,6 +29,7 @@ from kubectl_batch.tui.present import (
     name_matches,
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
+from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
@@ -203,7 +204,7 @@ class MainScreen(ObjectActions, LiveScreen):
         yield Static("", id="jobs-title", classes="table-title")
         yield LiveTable(id="jobs")
         yield Static("", id="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_scope_columns()

@@ -8,10 +8,11 @@ import yaml
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, TextArea
+from textual.widgets import TextArea
 
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean, lines
+from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 
@@ -42,7 +43,7 @@ class YamlScreen(Screen):
         )
         area.border_title = f"{self.kind} {meta.get('namespace', '')}/{meta.get('name', '')}"
         yield area
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"YAML of {self.kind}")  # type: ignore[attr-defined]

@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
@@ -23,6 +25,8 @@ from kubectl_batch.tui.text import CellText
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
+#: Rendered cells kept across updates (a few screens' worth of visible cells).
+RENDERED_CELLS = 4096
 #: Rows added per frame on a first load.
 ADD_PER_FRAME = 2500
 
@@ -49,6 +53,7 @@ class LiveTable(DataTable):
     def __init__(self, columns: Sequence[Column] = (), **kwargs: Any) -> None:
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
+        self._rendered: LRUCache[tuple, tuple[Any, Any]] = LRUCache(RENDERED_CELLS)
         super().__init__(**kwargs)
         self._columns: tuple[Column, ...] = tuple(columns)
         self._live = tuple(c for c in self._columns if c.live)
@@ -267,6 +272,55 @@ class LiveTable(DataTable):
         self.virtual_size = Size(
             width + self._row_label_column_width, self._total_row_height + header
         )
+
+    # -- rendering ----------------------------------------------------------------------
+    # DataTable drops every rendered cell whenever one cell changes (update_cell clears its
+    # caches), so one new status re-rendered every visible cell through rich: most of the
+    # CPU of a table on a changing cluster. Our cells are immutable values replaced on
+    # change, so a rendered cell stays good while the same value sits at the same place
+    # with the same style and width.
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        if column_index < 0 or not self._fixed_layout():
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column_key = self._column_locations.get_key(column_index)
+        if row_index < 0:
+            row_key, value = self._header_row_key, self.columns[column_key].label
+        else:
+            row_key = self._row_locations.get_key(row_index)
+            value = self._data[row_key][column_key]
+        key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            width,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+        )
+        kept = self._rendered.get(key)
+        if kept is not None and kept[0] is value:
+            return kept[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._rendered[key] = (value, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._rendered.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._rendered.clear()  # the theme or the CSS changed
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

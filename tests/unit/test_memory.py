@@ -1,0 +1,159 @@
+"""Memory stays flat under churn (issue 22): a long-running app on a changing cluster keeps
+only what is on screen and in the cluster.
+
+The main screen is driven through thousands of row additions and removals over the
+recorded objects; the live objects of our row types and of Textual's footer keys, and the
+traced memory, must come back to a bound. The cache forgets what belonged to deleted
+objects (their pods' revision, their Events, Events arriving late)."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import tracemalloc
+
+import pytest
+from fixtures.tui_fakes import make_app, recorded, settle
+from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
+
+from kubectl_batch.kube.cache import ClusterCache
+from kubectl_batch.kube.resources import ALL
+from kubectl_batch.tui.present import JobRow
+from kubectl_batch.tui.widgets.footer import prune_dead_watchers
+
+
+ROUNDS = 120
+PER_ROUND = 10  # Jobs added and as many removed each round: 1,200 of each
+
+
+def _alive(cls: type) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, cls))
+
+
+def _drop_render_caches(app) -> None:
+    """Empty the tables' bounded render caches (they fill up to their size, by design),
+    so that what is left to compare is what the app keeps."""
+    for table in app.screen.query(DataTable):
+        table._clear_caches()
+    gc.collect()
+
+
+def _clone(job: dict, i: int) -> dict:
+    job = copy.deepcopy(job)
+    meta = job["metadata"]
+    meta["uid"], meta["name"] = f"churn-uid-{i}", f"churn-{i}"
+    meta["resourceVersion"] = str(900_000 + i)
+    return job
+
+
+@pytest.mark.asyncio
+async def test_churn_leaves_no_rows_footer_keys_or_memory_behind():
+    data = recorded()
+    app = make_app(data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        cache = app.cache
+        template = next(j for j in cache.jobs() if j["metadata"]["name"] == "etl-daily")
+        live: list[str] = []
+        made = 0
+
+        async def churn(rounds: int) -> None:
+            nonlocal made
+            for _ in range(rounds):
+                for _ in range(PER_ROUND):
+                    job = _clone(template, made)
+                    cache.put("Job", job)
+                    live.append(job["metadata"]["uid"])
+                    made += 1
+                while len(live) > 2 * PER_ROUND:
+                    cache.delete("Job", live.pop(0))
+                app.clock.advance(3)
+                await settle(pilot, app)
+
+        await churn(20)  # warm-up
+        tracemalloc.start()
+        try:
+            _drop_render_caches(app)
+            before = tracemalloc.take_snapshot()
+            await churn(ROUNDS)
+            _drop_render_caches(app)
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+
+        rows_shown = len(cache.jobs())
+        keys_shown = len(app.screen.query(FooterKey))
+        assert rows_shown == len(data["jobs"]) + 2 * PER_ROUND
+        # Rows: the table's, the builder's and the sorter's are the same objects.
+        assert _alive(JobRow) <= rows_shown + PER_ROUND
+        # Every rebuild of the footer used to leave its old keys alive (textual#6666).
+        assert _alive(FooterKey) <= 2 * keys_shown
+        assert grown < 2_500_000, f"traced memory grew by {grown:,} bytes"
+
+
+@pytest.mark.asyncio
+async def test_the_footer_drops_the_watchers_of_keys_it_replaced():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        footer = app.screen.query_one("KeyFooter")
+        for _ in range(5):
+            app.screen.refresh_bindings()  # the footer rebuilds its keys
+            await pilot.pause()
+            await pilot.pause()
+        watchers = getattr(footer, "__watchers", {}).get("compact", [])
+        assert 0 < len(watchers) <= len(app.screen.query(FooterKey))
+        assert prune_dead_watchers(footer) == 0
+
+
+def _cache_with(data: dict) -> ClusterCache:
+    cache = ClusterCache(client=None, namespace="batch-demo", resources=ALL)  # type: ignore[arg-type]
+    for kind, key in (("Job", "jobs"), ("Pod", "pods"), ("Event", "events")):
+        cache._replace(kind, copy.deepcopy(data[key]))
+    return cache
+
+
+def test_deleting_a_job_and_its_pods_forgets_their_events_and_revisions():
+    data = recorded()
+    cache = _cache_with(data)
+    job = next(j for j in data["jobs"] if j["metadata"]["name"] == "flaky-import")
+    uid = job["metadata"]["uid"]
+    pods = cache.pods_of(uid)
+    assert pods and cache.events_for(uid) and cache.pods_revision(uid)
+    pod_events = [e for p in pods for e in cache.events_for(p["metadata"]["uid"])]
+    assert pod_events
+    events_before = len(cache.objects("Event"))
+
+    cache._apply("Job", "DELETED", job)
+    for pod in pods:
+        cache._apply("Pod", "DELETED", pod)
+
+    assert cache.events_for(uid) == []
+    assert all(cache.events_for(p["metadata"]["uid"]) == [] for p in pods)
+    assert uid not in cache._pods_changed and uid not in cache._pods_by_job
+    left = len(cache.objects("Event"))
+    assert left == events_before - len(pod_events) - len(
+        [e for e in data["events"] if e["involvedObject"].get("uid") == uid]
+    )
+    # An Event about the deleted Job that arrives late is not kept.
+    late = copy.deepcopy(next(e for e in data["events"] if e["involvedObject"]["uid"] == uid))
+    late["metadata"]["uid"] = "late-event"
+    cache._apply("Event", "ADDED", late)
+    assert cache.events_for(uid) == [] and len(cache.objects("Event")) == left
+    # So is one in a re-list.
+    cache._replace("Event", [*cache.objects("Event"), late])
+    assert len(cache.objects("Event")) == left
+
+
+def test_a_job_whose_pods_all_went_changes_its_pods_revision():
+    data = recorded()
+    cache = _cache_with(data)
+    job = next(j for j in data["jobs"] if j["metadata"]["name"] == "etl-daily")
+    uid = job["metadata"]["uid"]
+    seen = cache.pods_revision(uid)
+    for pod in cache.pods_of(uid):
+        cache._apply("Pod", "DELETED", pod)
+    assert cache.pods_of(uid) == [] and cache.pods_revision(uid) != seen

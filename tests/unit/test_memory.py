@@ -22,7 +22,6 @@ from kubectl_batch.kube.resources import ALL
 from kubectl_batch.tui.present import JobRow
 from kubectl_batch.tui.widgets.footer import prune_dead_watchers
 
-
 ROUNDS = 120
 PER_ROUND = 10  # Jobs added and as many removed each round: 1,200 of each
 

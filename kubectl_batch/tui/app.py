@@ -321,20 +321,10 @@ def _open_cluster_cache(client: Any, scope: Scope) -> Any:
     return ClusterCache(client, scope.namespace, scope.selector).start()
 
 
-def run_app(client: Any, args: argparse.Namespace) -> int:
-    """Open the UI on ``client`` for the scope of the command-line flags."""
-    from kubectl_batch.kube.client import ApiClient
-    from kubectl_batch.kube.config import context_names, load
-
-    def connect(context: str | None) -> Any:
-        return ApiClient(
-            load(
-                kubeconfig=args.kubeconfig,
-                context=context,
-                namespace=None,
-                request_timeout=args.request_timeout,
-            )
-        )
+def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | None], Any]) -> int:
+    """Open the UI on ``client`` for the scope of the command-line flags; ``reconnect``
+    gives the client of another context with the same connection flags."""
+    from kubectl_batch.kube.config import context_names
 
     scope = Scope(
         context=client.config.context,
@@ -346,7 +336,7 @@ def run_app(client: Any, args: argparse.Namespace) -> int:
         client=client,
         scope=scope,
         open_cache=_open_cluster_cache,
-        connect=connect,
+        connect=reconnect,
         contexts=lambda: context_names(args.kubeconfig),
         keymap=keymap,
         keymap_warnings=warnings,

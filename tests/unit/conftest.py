@@ -1,0 +1,3 @@
+"""Fixtures of the connection tests (a throwaway CA, the local HTTPS API server)."""
+
+from tests.support.connect import api, pki  # noqa: F401

@@ -72,6 +72,7 @@ class Policy:
     basic: dict[str, str] = field(default_factory=dict)  # "user:password" -> user
     impersonators: set[str] = field(default_factory=set)  # users allowed to impersonate
     forbidden: set[str] = field(default_factory=set)  # users whose SSARs are denied
+    revoked: set[str] = field(default_factory=set)  # client certificate CNs refused (401)
 
 
 class FakeApiServer:
@@ -163,6 +164,8 @@ class FakeApiServer:
                 if auth.startswith("Basic "):
                     pair = base64.b64decode(auth[6:]).decode()
                     return api.policy.basic.get(pair), cn
+                if cn in api.policy.revoked:
+                    return None, cn
                 return cn, cn
 
             def _send(self, status: int, body: dict | bytes, gzip_ok: bool = True) -> bool:

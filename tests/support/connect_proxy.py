@@ -66,7 +66,8 @@ class ConnectProxy:
             head += chunk
         lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
         method, target, _ = lines[0].split(" ", 2)
-        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        pairs = (line.split(": ", 1) for line in lines[1:] if ": " in line)
+        headers = {k.lower(): v for k, v in pairs}  # names are case-insensitive
         if method != "CONNECT":
             sock.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
@@ -76,7 +77,7 @@ class ConnectProxy:
             import base64
 
             want = "Basic " + base64.b64encode(self.password.encode()).decode()
-            if headers.get("Proxy-Authorization") != want:
+            if headers.get("proxy-authorization") != want:
                 sock.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
                 return
         host, _, port = target.rpartition(":")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.fake_apiserver import FakeApiServer, Policy
-from tests.support.pki import Pki
+from support.fake_apiserver import FakeApiServer, Policy
+from support.pki import Pki
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token"

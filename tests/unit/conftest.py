@@ -1,3 +1,3 @@
 """Fixtures of the connection tests (a throwaway CA, the local HTTPS API server)."""
 
-from tests.support.connect import api, pki  # noqa: F401
+from support.connect import api, pki  # noqa: F401

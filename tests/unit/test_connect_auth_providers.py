@@ -7,9 +7,8 @@ import time
 
 import pytest
 import yaml
-
-from tests.support.connect import kubeconfig_for, run_cli
-from tests.support.fake_apiserver import jwt
+from support.connect import kubeconfig_for, run_cli
+from support.fake_apiserver import jwt
 
 
 def oidc_user(api, id_token: str | None, refresh_token: str | None = "rt-0") -> dict:

@@ -12,10 +12,11 @@ import subprocess
 import sys
 import time
 
+from support.connect import ROOT, kubeconfig_for, run_cli
+from support.fake_plugins import VERSION, calls, exec_user, make_plugin
+
 from kubectl_batch.kube.client import ApiClient
 from kubectl_batch.kube.config import load
-from tests.support.connect import ROOT, kubeconfig_for, run_cli
-from tests.support.fake_plugins import VERSION, calls, exec_user, make_plugin
 
 TOKEN_PLUGIN = 'answer({"token": "plugin-token"})'
 

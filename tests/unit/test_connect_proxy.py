@@ -9,13 +9,13 @@ import importlib.util
 import ssl
 
 import pytest
+from support.connect import TOKEN, kubeconfig_for, run_cli, write_kubeconfig
+from support.connect_proxy import ConnectProxy
 
 from kubectl_batch.kube import logs
 from kubectl_batch.kube.client import ApiClient
 from kubectl_batch.kube.config import load
 from kubectl_batch.kube.proxy import from_environment
-from tests.support.connect import TOKEN, kubeconfig_for, run_cli, write_kubeconfig
-from tests.support.connect_proxy import ConnectProxy
 
 HIDDEN = "apiserver.test"
 

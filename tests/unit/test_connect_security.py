@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.connect import TOKEN, kubeconfig_for, run_cli
+from support.fake_apiserver import FakeApiServer, Policy
+from support.pki import Pki
 
 from kubectl_batch.kube import access, logs
 from kubectl_batch.kube.client import ApiClient
 from kubectl_batch.kube.config import Overrides, load
-from tests.support.connect import TOKEN, kubeconfig_for, run_cli
-from tests.support.fake_apiserver import FakeApiServer, Policy
-from tests.support.pki import Pki
 
 IMPERSONATING = {
     "token": TOKEN,

@@ -92,7 +92,8 @@ class ExecPlugin:
             if force or current is None or (current.expires and now > current.expires):
                 interactive = self._interactive()
                 run = lambda: self._run(interactive)  # noqa: E731
-                self._result = self.around(run) if self.around else run()
+                # A plugin that may talk to the user gets the terminal from the UI.
+                self._result = self.around(run) if interactive and self.around else run()
             return self._result
 
     def _interactive(self) -> bool:

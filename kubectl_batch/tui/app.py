@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
@@ -111,11 +111,39 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
 
     # -- life -------------------------------------------------------------------------
+    def lend_terminal(self, client: Any) -> None:
+        """Credential plugins of ``client`` that may talk to the user run through
+        :meth:`run_with_terminal`."""
+        setter = getattr(client, "set_plugin_around", None)
+        if setter is not None:
+            setter(self.run_with_terminal)
+
+    def run_with_terminal(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (a credential plugin re-run mid-session: an expired login) with the
+        app suspended, so the plugin can prompt on the terminal and read the answer; the
+        app resumes after. Called from any thread; the UI waits meanwhile."""
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            return self._suspended(fn)
+        try:
+            return self.call_from_thread(self._suspended, fn)
+        except RuntimeError as exc:
+            if "not running" not in str(exc):
+                raise
+            return fn()  # the app has not started or has ended: the terminal is free
+
+    def _suspended(self, fn: Callable[[], Any]) -> Any:
+        try:
+            with self.suspend():
+                return fn()
+        except SuspendNotSupported:  # raised before fn runs: headless (tests), web
+            return fn()
+
     def on_mount(self) -> None:
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
             self.notify(warning, title="Keymap", severity="warning", markup=False)
+        self.lend_terminal(self.client)
         self._open(self.scope)
         from kubectl_batch.tui.screens.main import MainScreen
 

@@ -92,6 +92,7 @@ class FakeApiServer:
             {"type": "ADDED", "object": cronjob("nightly")},
             {"type": "MODIFIED", "object": cronjob("nightly")},
         ]
+        self.watch_hold = 0.0  # seconds a watch stays open after its events
         self.big_list = False  # answer LISTs padded past 64 KiB (worth compressing)
         self.refresh_tokens: dict[str, str] = {}  # OIDC refresh token -> user
         cert, key = pki.server(hosts)
@@ -195,7 +196,7 @@ class FakeApiServer:
                 }
                 self._send(code, body)
 
-            def _stream(self, lines: list[bytes], delay: float) -> None:
+            def _stream(self, lines: list[bytes], delay: float, hold: float = 0) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -204,6 +205,7 @@ class FakeApiServer:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                     self.wfile.flush()
                     time.sleep(delay)
+                time.sleep(hold)  # a watch stays open a while with nothing to say
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
 
@@ -270,9 +272,10 @@ class FakeApiServer:
                     lines = [line.encode() + b"\n" for line in api.log_lines]
                     self._stream(lines, 0.05 if query.get("follow") else 0)
                 elif query.get("watch"):
-                    lines = [json.dumps(e).encode() + b"\n" for e in api.watch_events]
-                    self._stream(lines, 0.02)
-                elif path.endswith("/cronjobs") or path.endswith("/jobs"):
+                    events = api.watch_events if path.endswith("/cronjobs") else []
+                    lines = [json.dumps(e).encode() + b"\n" for e in events]
+                    self._stream(lines, 0.02, hold=api.watch_hold)
+                elif path.rsplit("/", 1)[-1] in ("cronjobs", "jobs", "pods", "events"):
                     items = api.cronjobs if path.endswith("/cronjobs") else []
                     doc = {
                         "kind": "List",

@@ -38,7 +38,7 @@ def hidden_kubeconfig(tmp_path, api, **cluster):
 
 def list_watch_and_follow(cfg) -> None:
     client = ApiClient(load(kubeconfig=str(cfg)))
-    events = list(client.watch("/apis/batch/v1/namespaces/etl/jobs", {}, timeout_seconds=5))
+    events = list(client.watch("/apis/batch/v1/namespaces/etl/cronjobs", {}, timeout_seconds=5))
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
     lines = list(logs.stream(client, "etl", "pod-1", follow=True))
     assert [line.text for line in lines] == ["line 0", "line 1", "line 2"]
@@ -53,7 +53,7 @@ def test_proxy_url_carries_list_watch_and_log_stream(tmp_path, api, proxy):
     assert {t.target for t in proxy.tunnels} == {f"{HIDDEN}:{api.port}"}
     kinds = {(s.method, s.path.rsplit("/", 1)[-1], bool(s.query.get("watch"))) for s in api.seen}
     assert ("GET", "cronjobs", False) in kinds  # LIST
-    assert ("GET", "jobs", True) in kinds  # WATCH
+    assert ("GET", "cronjobs", True) in kinds  # WATCH
     assert ("GET", "log", False) in kinds  # followed log
     assert {s.sni for s in api.seen} == {HIDDEN}  # TLS end to end, through the tunnel
 

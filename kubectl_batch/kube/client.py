@@ -20,7 +20,7 @@ from kubectl_batch import __version__
 from kubectl_batch.kube.auth import Authenticator
 from kubectl_batch.kube.config import ClusterConfig
 from kubectl_batch.kube.exec_plugin import Around
-from kubectl_batch.kube.transport import ClientCert, base_headers, pool_manager
+from kubectl_batch.kube.transport import ClientCert, base_headers, pool_manager, shown_proxy
 
 try:  # orjson decodes a 126 MB LIST of pods in a third less time; json is the fallback
     from orjson import loads as json_loads  # (the krew bundle is pure Python: no orjson)
@@ -63,8 +63,14 @@ class Unreachable(Exception):
         self.detail = detail
 
 
+_TUNNEL = re.compile(r"Tunnel connection failed: (\d{3}[^'\")]*)")
+
+
 def _describe(exc: BaseException) -> str:
     text = str(getattr(exc, "reason", None) or exc)
+    tunnel = _TUNNEL.search(text)
+    if tunnel:
+        return f"the proxy refused the tunnel: {tunnel.group(1).strip()}"
     for needle, said in (
         ("Connection refused", "connection refused"),
         ("timed out", "the connection timed out"),
@@ -101,6 +107,7 @@ class ApiClient:
         self._pool_lock = threading.Lock()
         self._pool_cert: ClientCert | None = None
         self._pool = pool_manager(config, max_connections)
+        self._proxy = shown_proxy(config)
 
     def set_plugin_around(self, around: Around | None) -> None:
         """Run credential plugins through ``around`` (a UI suspends itself there)."""
@@ -163,7 +170,10 @@ class ApiClient:
                     redirect=False,
                 )
             except urllib3.exceptions.HTTPError as exc:
-                raise Unreachable(self.config, _describe(exc)) from None
+                detail = _describe(exc)
+                if isinstance(exc, urllib3.exceptions.ProxyError) and self._proxy:
+                    detail = f"through the proxy {self._proxy}: {detail}"
+                raise Unreachable(self.config, detail) from None
             if response.status == 401 and self._auth.exec and attempt == 0:
                 response.drain_conn()
                 response.release_conn()

@@ -235,6 +235,7 @@ USER_KEYS = frozenset(
         "extensions",
     }
 )
+CONTEXT_KEYS = frozenset({"cluster", "user", "namespace", "extensions"})
 EXEC_EXTENSION = "client.authentication.k8s.io/exec"
 
 
@@ -286,6 +287,7 @@ def load(
         raise ConfigError(f'auth info "{flags.user}" does not exist')
     cluster, cluster_path = merged.clusters.get(cluster_name, ({}, paths[0] if paths else None))
     user, user_path = merged.users.get(user_name, ({}, paths[0] if paths else None))
+    _check_keys(ctx, CONTEXT_KEYS, "context", name)
     _check_keys(cluster, CLUSTER_KEYS, "cluster", cluster_name)
     _check_keys(user, USER_KEYS, "user", user_name)
     server = flags.server or cluster.get("server")

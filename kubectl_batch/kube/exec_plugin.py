@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -127,7 +128,7 @@ class ExecPlugin:
             )
         except FileNotFoundError:
             text = f"exec: executable {command} not found{INSTALL_HELP}"
-            hint = (self.spec.get("installHint") or "").strip()
+            hint = _printable((self.spec.get("installHint") or "").strip())
             raise _credentials_error(text + (f"\n\n{hint}" if hint else "")) from None
         except OSError as exc:
             raise _credentials_error(f"exec: {exc.strerror or exc}") from None
@@ -194,6 +195,15 @@ def cluster_info(config: ClusterConfig) -> dict[str, Any]:
     if config.exec_extension is not None:
         info["config"] = config.exec_extension
     return info
+
+
+def _printable(text: str) -> str:
+    """client-go's cleanANSIEscapeCodes: a kubeconfig's hint cannot drive the terminal;
+    control characters but whitespace are shown as U+XXXX."""
+    return "".join(
+        ch if ch in "\t\n\v\f\r" or unicodedata.category(ch)[0] in "LMNPSZ" else f"U+{ord(ch):04X}"
+        for ch in text
+    )
 
 
 def _stdin_is_terminal() -> bool:

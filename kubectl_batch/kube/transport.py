@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import urllib3
-from urllib3._collections import HTTPHeaderDict
+from urllib3 import HTTPHeaderDict
 
 from kubectl_batch.kube import proxy
 from kubectl_batch.kube.config import ClusterConfig, ConfigError
@@ -106,6 +106,15 @@ def proxy_url(config: ClusterConfig, environ: Mapping[str, str] | None = None) -
     if config.proxy_url:
         return config.proxy_url
     return proxy.from_environment(config.server, os.environ if environ is None else environ)
+
+
+def shown_proxy(config: ClusterConfig) -> str | None:
+    """The proxy in use, as an error may name it (credentials left out)."""
+    via = proxy_url(config)
+    if not via:
+        return None
+    parts = urlsplit(via)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
 def pool_manager(

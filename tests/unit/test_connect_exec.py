@@ -189,16 +189,18 @@ def test_no_token_nor_certificate(tmp_path, api):
 
 
 def test_missing_command_prints_the_whole_install_hint(tmp_path, api):
-    hint = (
+    shown = (
         "kubelogin is not installed.\n\nInstall it with:\n  brew install Azure/kubelogin/kubelogin"
     )
-    user = exec_user(tmp_path / "no-such-plugin", installHint=hint)
+    # A hint cannot drive the terminal: its escape characters are shown, not sent.
+    user = exec_user(tmp_path / "no-such-plugin", installHint=shown + "\x1b[2J")
+    shown += "U+001B[2J"
     stderr = fails(tmp_path, api, user)
     assert stderr.startswith(
         f"error: getting credentials: exec: executable {tmp_path / 'no-such-plugin'} not found\n\n"
         "It looks like you are trying to use a client-go credential plugin that is not installed."
     )
-    assert stderr.endswith("\n\n" + hint + "\n")
+    assert stderr.endswith("\n\n" + shown + "\n")
 
 
 def test_interactive_mode_always_without_a_terminal_is_refused_before_running(tmp_path, api):

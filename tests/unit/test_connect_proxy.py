@@ -175,3 +175,24 @@ def test_disable_compression(tmp_path, api):
     (seen,) = api.requests("/cronjobs")
     assert "gzip" not in (seen.header("Accept-Encoding") or "")  # http.client: identity
     assert not seen.gzipped
+
+
+def test_a_proxy_that_is_down_or_refuses_is_named_in_one_line(tmp_path, api):
+    guarded = ConnectProxy(hosts={HIDDEN: "127.0.0.1"}, password="alice:secret")
+    try:
+        for url, detail in (
+            ("http://127.0.0.1:1", "connection refused"),
+            (
+                f"http://alice:wrong@127.0.0.1:{guarded.port}",
+                "the proxy refused the tunnel: 407 Proxy Authentication Required",
+            ),
+        ):
+            cfg = hidden_kubeconfig(tmp_path, api, **{"proxy-url": url})
+            done = run_cli("next-runs", "--kubeconfig", str(cfg))
+            shown = url.replace("alice:wrong@", "")  # the credentials are not printed
+            assert done.stderr == (
+                f"error: cannot reach the Kubernetes API server https://{HIDDEN}:{api.port} of "
+                f'context "test": through the proxy {shown}: {detail}\n'
+            )
+    finally:
+        guarded.close()

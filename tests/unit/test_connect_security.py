@@ -306,3 +306,23 @@ def test_requests_from_threads_share_one_client(tmp_path, api):
     for t in threads:
         t.join()
     assert len(api.requests("/version")) == 8
+
+
+def test_an_unknown_context_or_cluster_setting_is_an_error_too(tmp_path, api):
+    import yaml
+
+    cfg = kubeconfig_for(tmp_path, api, cluster={"proxy_url": "http://p:1"})
+    done = run_cli("next-runs", "--kubeconfig", str(cfg))
+    assert done.stderr == (
+        'error: cluster "c" in the kubeconfig has the setting "proxy_url", which is not a '
+        "kubeconfig setting kubectl knows\n"
+    )
+    cfg = kubeconfig_for(tmp_path, api)
+    doc = yaml.safe_load(cfg.read_text())
+    doc["contexts"][0]["context"]["namepsace"] = "etl"
+    cfg.write_text(yaml.safe_dump(doc))
+    done = run_cli("next-runs", "--kubeconfig", str(cfg))
+    assert done.stderr == (
+        'error: context "test" in the kubeconfig has the setting "namepsace", which is not a '
+        "kubeconfig setting kubectl knows\n"
+    )

@@ -69,11 +69,12 @@ def kubeconfig_for(tmp_path: Path, api: FakeApiServer, user: dict | None = None,
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60, **kw):
     """``kubectl-batch ARGS`` as a subprocess (this checkout's code), without a terminal."""
     full_env = dict(os.environ)
-    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY"):
         full_env.pop(name, None)
     full_env.pop("no_proxy", None)
     full_env.update(env or {})
+    # This checkout's code first, whatever else the test puts on the path.
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     return subprocess.run(
         [sys.executable, "-m", "kubectl_batch", *args],
         capture_output=True,

@@ -112,3 +112,60 @@ class ConnectProxy:
                     tunnel.bytes_up += len(data)
                 else:
                     tunnel.bytes_down += len(data)
+
+
+class Socks5Proxy:
+    """A minimal SOCKS5 proxy (no authentication, CONNECT only) recording its targets;
+    names in ``hosts`` are resolved by it, as a SOCKS proxy resolves for its clients."""
+
+    def __init__(self, hosts: dict[str, str] | None = None):
+        self.hosts = hosts or {}
+        self.targets: list[str] = []
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                proxy._serve(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _serve(self, sock: socket.socket) -> None:
+        def read(n: int) -> bytes:
+            data = b""
+            while len(data) < n:
+                chunk = sock.recv(n - len(data))
+                if not chunk:
+                    raise ConnectionError
+                data += chunk
+            return data
+
+        try:
+            _, methods = read(2)
+            read(methods)
+            sock.sendall(b"\x05\x00")  # no authentication
+            _, cmd, _, kind = read(4)
+            if kind == 3:  # a domain name: the proxy resolves it
+                host = read(read(1)[0]).decode()
+            elif kind == 1:
+                host = socket.inet_ntoa(read(4))
+            else:
+                host = socket.inet_ntop(socket.AF_INET6, read(16))
+            port = int.from_bytes(read(2), "big")
+            self.targets.append(f"{host}:{port}")
+            upstream = socket.create_connection((self.hosts.get(host, host), port), 5)
+        except (OSError, ValueError):
+            sock.sendall(b"\x05\x04\x00\x01" + b"\x00" * 6)
+            return
+        sock.sendall(b"\x05\x00\x00\x01" + b"\x00" * 6)
+        with upstream:
+            ConnectProxy._pipe(sock, upstream, Tunnel(f"{host}:{port}", {}))

@@ -10,7 +10,7 @@ import ssl
 
 import pytest
 from support.connect import TOKEN, kubeconfig_for, run_cli, write_kubeconfig
-from support.connect_proxy import ConnectProxy
+from support.connect_proxy import ConnectProxy, Socks5Proxy
 
 from kubectl_batch.kube import logs
 from kubectl_batch.kube.client import ApiClient
@@ -137,10 +137,25 @@ def test_upper_case_proxy_variable_wins():
     assert from_environment("https://api.example:6443", env) == "http://upper:1"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("socks") is not None, reason="PySocks is installed")
+@pytest.mark.skipif(importlib.util.find_spec("socks") is None, reason="PySocks is not installed")
+def test_socks5_proxy_url_lets_the_proxy_resolve(tmp_path, api):
+    socks = Socks5Proxy(hosts={HIDDEN: "127.0.0.1"})
+    try:
+        cfg = hidden_kubeconfig(tmp_path, api, **{"proxy-url": f"socks5://127.0.0.1:{socks.port}"})
+        done = run_cli("next-runs", "--kubeconfig", str(cfg))
+        assert done.returncode == 0, done.stderr
+        list_watch_and_follow(cfg)
+        assert set(socks.targets) == {f"{HIDDEN}:{api.port}"}  # the name, not an address
+    finally:
+        socks.close()
+
+
 def test_socks5_without_pysocks_is_one_line_naming_the_extra(tmp_path, api):
+    hide = tmp_path / "no-pysocks"
+    hide.mkdir()
+    (hide / "socks.py").write_text('raise ImportError("No module named socks")\n')
     cfg = hidden_kubeconfig(tmp_path, api, **{"proxy-url": "socks5://127.0.0.1:1080"})
-    done = run_cli("next-runs", "--kubeconfig", str(cfg))
+    done = run_cli("next-runs", "--kubeconfig", str(cfg), env={"PYTHONPATH": str(hide)})
     assert done.returncode == 1
     assert done.stderr == (
         "error: the proxy-url socks5://127.0.0.1:1080 needs SOCKS support, which is not "

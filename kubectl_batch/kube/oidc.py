@@ -84,8 +84,10 @@ class OidcProvider:
             return id_token
 
     # -- the issuer ----------------------------------------------------------------------
-    def _pool(self):
+    def _pool(self, issuer: str):
         import urllib3
+
+        from kubectl_batch.kube.proxy import from_environment
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ca_file, ca_data = self.cfg.get("idp-certificate-authority"), None
@@ -95,13 +97,17 @@ class OidcProvider:
             ctx.load_verify_locations(cafile=ca_file, cadata=ca_data)
         else:
             ctx.load_default_certs()
+        # client-go reaches the issuer with Go's default transport: the environment's proxy.
+        via = from_environment(issuer, os.environ)
+        if via:
+            return urllib3.ProxyManager(via, ssl_context=ctx, retries=False)
         return urllib3.PoolManager(ssl_context=ctx, retries=False)
 
     def _refresh(self, refresh_token: str) -> dict[str, Any]:
         import urllib3
 
         issuer = (self.cfg.get("idp-issuer-url") or "").rstrip("/")
-        pool = self._pool()
+        pool = self._pool(issuer)
         try:
             discovery = pool.request("GET", issuer + "/.well-known/openid-configuration")
             endpoint = json.loads(discovery.data).get("token_endpoint")

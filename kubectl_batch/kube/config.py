@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -311,6 +312,13 @@ def load(
             "specifying a root certificates file with the insecure flag is not allowed"
         )
     creds = _credentials(user, user_name, user_base, flags, user_path)
+    if "://" not in server:
+        # client-go's DefaultServerURL: a bare host:port is https when TLS is configured.
+        tls = insecure or ca_file or ca_data or creds.static_client_cert
+        server = ("https://" if tls else "http://") + server
+    if urlsplit(server).scheme not in ("http", "https") or not urlsplit(server).hostname:
+        where = f' of context "{name}"' if name else ""
+        raise ConfigError(f'the server "{server}"{where} is not an http(s) URL')
     extensions = {
         e.get("name"): e.get("extension")
         for e in cluster.get("extensions") or []

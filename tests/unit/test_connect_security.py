@@ -326,3 +326,12 @@ def test_an_unknown_context_or_cluster_setting_is_an_error_too(tmp_path, api):
         'error: context "test" in the kubeconfig has the setting "namepsace", which is not a '
         "kubeconfig setting kubectl knows\n"
     )
+
+
+def test_a_server_without_a_scheme_is_https_when_tls_is_configured(tmp_path, api):
+    env = {"HOME": str(tmp_path), "KUBECONFIG": ""}
+    flags = ["--token", TOKEN, "--certificate-authority", str(api.pki.ca_file)]
+    done = run_cli("next-runs", "-s", f"127.0.0.1:{api.port}", *flags, env=env)
+    assert done.returncode == 0, done.stderr
+    bad = run_cli("next-runs", "-s", "ftp://127.0.0.1:1", env=env)
+    assert bad.stderr == 'error: the server "ftp://127.0.0.1:1" is not an http(s) URL\n'

@@ -288,3 +288,25 @@ def test_interactive_mode_never_keeps_the_terminal_from_the_plugin(tmp_path, api
     assert code == 0, shown
     (call,) = calls(plugin)
     assert call["tty"] is False and call["info"]["spec"]["interactive"] is False
+
+
+def test_the_cache_outlives_a_failed_plugin_run(tmp_path, api):
+    """A login given up (the plugin fails) leaves the watches reconnecting, not dead."""
+    from kubectl_batch.kube.cache import ClusterCache
+
+    api.watch_hold = 0.5
+    api.policy.tokens["tok-2"] = "pat"
+    plugin = make_plugin(
+        tmp_path / "p",
+        "flaky",
+        'if n == 1:\n    print("login cancelled", file=sys.stderr); sys.exit(1)\n'
+        'answer({"token": "tok-2"})',
+    )
+    client = ApiClient(load(kubeconfig=str(kubeconfig_for(tmp_path, api, exec_user(plugin)))))
+    cache = ClusterCache(client, "etl", None).start()
+    try:
+        assert cache.wait_synced(timeout=20)
+        assert [c["metadata"]["name"] for c in cache.cronjobs()] == ["nightly"]
+    finally:
+        cache.stop()
+    assert len(calls(plugin)) == 2

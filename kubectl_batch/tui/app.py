@@ -355,7 +355,8 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
     from kubectl_batch.kube.config import context_names
 
     scope = Scope(
-        context=client.config.context,
+        # With --server and no context, the server names where we look.
+        context=client.config.context or client.config.server,
         namespace=None if getattr(args, "all_namespaces", False) else client.config.namespace,
         selector=getattr(args, "selector", None),
     )

@@ -82,5 +82,6 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60, **kw):
         timeout=timeout,
         env=full_env,
         stdin=subprocess.DEVNULL,
+        cwd=kw.pop("cwd", ROOT),  # `python -m` puts the working directory first on the path
         **kw,
     )

@@ -239,6 +239,7 @@ def run_on_terminal(args: list[str], typed: bytes, timeout: float = 30) -> tuple
         stderr=slave,
         env=env,
         close_fds=True,
+        cwd=ROOT,
     )
     os.close(slave)
     shown, sent = b"", False

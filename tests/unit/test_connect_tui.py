@@ -41,6 +41,7 @@ def test_an_expired_login_mid_session_suspends_the_app_for_the_plugin(tmp_path, 
         stderr=slave,
         env=env,
         close_fds=True,
+        cwd=ROOT,
     )
     os.close(slave)
     shown, answered, quit_at = b"", 0, None

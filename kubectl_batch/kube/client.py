@@ -6,9 +6,11 @@ skipping the official client's model classes keeps start-up and memory small at 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -108,6 +110,8 @@ class ApiClient:
         self._pool_cert: ClientCert | None = None
         self._pool = pool_manager(config, max_connections)
         self._proxy = shown_proxy(config)
+        self._streams: weakref.WeakSet = weakref.WeakSet()  # open watches and log streams
+        self._rotated_out: weakref.WeakSet = weakref.WeakSet()  # those ended by a rotation
 
     def set_plugin_around(self, around: Around | None) -> None:
         """Run credential plugins through ``around`` (a UI suspends itself there)."""
@@ -122,11 +126,22 @@ class ApiClient:
             return self._pool
         with self._pool_lock:
             if cert != self._pool_cert:
-                old = self._pool
+                old, rotated = self._pool, self._pool_cert is not None
                 self._pool = pool_manager(self.config, self._max_connections, cert)
                 self._pool_cert = cert
                 old.clear()
+                if rotated:
+                    self._end_streams()
             return self._pool
+
+    def _end_streams(self) -> None:
+        """End the watches and log streams still on the old certificate's connections
+        (client-go closes every connection when the certificate rotates); their readers
+        reconnect with the new one."""
+        for response in list(self._streams):
+            self._rotated_out.add(response)
+            with contextlib.suppress(Exception):
+                response.shutdown() if hasattr(response, "shutdown") else response.close()
 
     # -- requests ---------------------------------------------------------------------
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
@@ -179,6 +194,8 @@ class ApiClient:
                 response.release_conn()
                 continue
             break
+        if stream and response.status < 400:
+            self._streams.add(response)
         if response.status >= 400:
             raw = response.data if not stream else response.read()
             response.release_conn()
@@ -255,6 +272,8 @@ class ApiClient:
             if pending:
                 yield pending
         except urllib3.exceptions.HTTPError as exc:
+            if response in self._rotated_out:
+                return  # ended on purpose: the client certificate rotated
             raise Unreachable(self.config, _describe(exc)) from None
         except (AttributeError, ValueError, OSError):
             # The response was closed from another thread (cancellation).

@@ -10,6 +10,7 @@ import pty
 import select
 import subprocess
 import sys
+import threading
 import time
 
 from support.connect import ROOT, kubeconfig_for, run_cli
@@ -98,20 +99,28 @@ def test_client_certificates_rotate(tmp_path, api, pki):
     )
     client = ApiClient(load(kubeconfig=str(kubeconfig_for(tmp_path, api, exec_user(plugin)))))
     client.get("/version")
+    # A watch open on the first certificate's connection...
+    api.watch_hold, ended = 30.0, threading.Event()
+    path = "/apis/batch/v1/namespaces/etl/cronjobs"
+    watcher = threading.Thread(
+        target=lambda: (list(client.watch(path, {}, timeout_seconds=60)), ended.set()),
+        daemon=True,
+    )
+    watcher.start()
     client.get("/version")
     time.sleep(1.2)
     client.get("/version")
+    # ...ends when the certificate rotates (client-go closes its connections then).
+    assert ended.wait(5)
+    api.watch_hold = 0
     # And when the API server refuses a certificate before its expiry (401): the next one.
     api.policy.revoked.add("carol-2")
     client.get("/version")
-    assert [s.client_cn for s in api.seen] == [
-        "carol-1",
-        "carol-1",
-        "carol-2",
-        "carol-2",
-        "carol-3",
-    ]
-    assert [s.user for s in api.seen] == ["carol-1", "carol-1", "carol-2", None, "carol-3"]
+    versions = api.requests("/version")
+    cns = ["carol-1", "carol-1", "carol-2", "carol-2", "carol-3"]
+    assert [s.client_cn for s in versions] == cns
+    assert [s.user for s in versions] == ["carol-1", "carol-1", "carol-2", None, "carol-3"]
+    assert api.requests("/cronjobs")[0].client_cn == "carol-1"
     assert all(s.header("Authorization") is None for s in api.seen)
 
 

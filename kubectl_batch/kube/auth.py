@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 
 from kubectl_batch.kube.config import ClusterConfig, ConfigError
-from kubectl_batch.kube.exec_plugin import Around, ExecPlugin, ExecResult
+from kubectl_batch.kube.exec_plugin import Around, ExecPlugin, ExecResult, ShowStderr
 from kubectl_batch.kube.oidc import OidcProvider
 from kubectl_batch.kube.transport import ClientCert
 
@@ -21,9 +21,9 @@ class Authenticator:
         self.exec = ExecPlugin(config) if secure and creds.exec_config and not static else None
         self.oidc = OidcProvider(config) if secure and creds.auth_provider else None
 
-    def set_around(self, around: Around | None) -> None:
+    def set_plugin_ui(self, around: Around | None, show_stderr: ShowStderr | None) -> None:
         if self.exec:
-            self.exec.around = around
+            self.exec.around, self.exec.show_stderr = around, show_stderr
 
     def plugin_answer(self, force: bool = False, stale: ExecResult | None = None):
         return self.exec.get(force, stale) if self.exec else None

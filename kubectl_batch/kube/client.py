@@ -21,7 +21,7 @@ import urllib3
 from kubectl_batch import __version__
 from kubectl_batch.kube.auth import Authenticator
 from kubectl_batch.kube.config import ClusterConfig
-from kubectl_batch.kube.exec_plugin import Around
+from kubectl_batch.kube.exec_plugin import Around, ShowStderr
 from kubectl_batch.kube.transport import ClientCert, base_headers, pool_manager, shown_proxy
 
 try:  # orjson decodes a 126 MB LIST of pods in a third less time; json is the fallback
@@ -113,9 +113,11 @@ class ApiClient:
         self._streams: weakref.WeakSet = weakref.WeakSet()  # open watches and log streams
         self._rotated_out: weakref.WeakSet = weakref.WeakSet()  # those ended by a rotation
 
-    def set_plugin_around(self, around: Around | None) -> None:
-        """Run credential plugins through ``around`` (a UI suspends itself there)."""
-        self._auth.set_around(around)
+    def set_plugin_ui(self, around: Around | None, show_stderr: ShowStderr | None) -> None:
+        """For a UI that owns the terminal: credential plugins that may talk to the user run
+        through ``around`` (it suspends itself there); the stderr of the others goes to
+        ``show_stderr`` rather than over the screen."""
+        self._auth.set_plugin_ui(around, show_stderr)
 
     # -- connection set-up ------------------------------------------------------------
     def _pool_for(self, cert: ClientCert | None) -> urllib3.PoolManager:

@@ -37,6 +37,8 @@ INSTALL_HELP = (
 T = TypeVar("T")
 #: Runs the plugin on behalf of a UI that owns the terminal (it suspends itself around it).
 Around = Callable[[Callable[[], T]], T]
+#: Shows what a plugin not given the terminal wrote to stderr, in a UI that owns it.
+ShowStderr = Callable[[str], None]
 
 
 def validate(spec: dict[str, Any], user: str) -> None:
@@ -79,6 +81,7 @@ class ExecPlugin:
         self.config = config
         self.spec = config.credentials.exec_config or {}
         self.around: Around | None = None
+        self.show_stderr: ShowStderr | None = None
         self._lock = threading.Lock()
         self._result: ExecResult | None = None
 
@@ -118,12 +121,15 @@ class ExecPlugin:
         for item in self.spec.get("env") or []:
             env[item["name"]] = item.get("value", "")
         env["KUBERNETES_EXEC_INFO"] = json.dumps(self.exec_info(interactive))
+        # What the plugin tells the user reaches them: its stderr is inherited, unless a UI
+        # owns the terminal and the plugin does not get it (the UI shows the text instead).
+        capture = not interactive and self.show_stderr is not None
         try:
-            # stderr is inherited: what the plugin tells the user reaches them.
             done = subprocess.run(
                 [command, *(self.spec.get("args") or [])],
                 env=env,
                 stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if capture else None,
                 stdin=None if interactive else subprocess.DEVNULL,
             )
         except FileNotFoundError:
@@ -132,6 +138,8 @@ class ExecPlugin:
             raise _credentials_error(text + (f"\n\n{hint}" if hint else "")) from None
         except OSError as exc:
             raise _credentials_error(f"exec: {exc.strerror or exc}") from None
+        if capture and done.stderr and self.show_stderr is not None:
+            self.show_stderr(done.stderr.decode(errors="replace").strip())
         if done.returncode != 0:
             raise _credentials_error(
                 f"exec: executable {command} failed with exit code {done.returncode}"

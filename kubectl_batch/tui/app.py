@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -113,10 +114,27 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
     # -- life -------------------------------------------------------------------------
     def lend_terminal(self, client: Any) -> None:
         """Credential plugins of ``client`` that may talk to the user run through
-        :meth:`run_with_terminal`."""
-        setter = getattr(client, "set_plugin_around", None)
+        :meth:`run_with_terminal`; what the others write to stderr is a notification."""
+        setter = getattr(client, "set_plugin_ui", None)
         if setter is not None:
-            setter(self.run_with_terminal)
+            setter(self.run_with_terminal, self.show_plugin_output)
+
+    def show_plugin_output(self, text: str) -> None:
+        """From any thread: a credential plugin's stderr, as a notification (on the
+        terminal itself when the app is not running)."""
+
+        def show() -> None:
+            self.notify(text, title="Credential plugin", markup=False, timeout=15)
+
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            show()
+            return
+        try:
+            self.call_from_thread(show)
+        except RuntimeError as exc:
+            if "not running" not in str(exc):
+                raise
+            print(text, file=sys.__stderr__)
 
     def run_with_terminal(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` (a credential plugin re-run mid-session: an expired login) with the

@@ -320,3 +320,18 @@ def test_the_cache_outlives_a_failed_plugin_run(tmp_path, api):
     finally:
         cache.stop()
     assert len(calls(plugin)) == 2
+
+
+def test_a_ui_shows_the_stderr_of_a_plugin_it_does_not_lend_the_terminal(tmp_path, api):
+    """In the UI, a plugin without the terminal must not write over the screen: its stderr
+    goes to the UI (a notification). (One given the terminal: test_connect_tui.py.)"""
+    api.policy.tokens["t"] = "pat"
+    body = 'print("using cached SSO session", file=sys.stderr)\nanswer({"token": "t"})'
+    plugin = make_plugin(tmp_path / "p", "warn", body)
+    user = exec_user(plugin, interactiveMode="Never")
+    client = ApiClient(load(kubeconfig=str(kubeconfig_for(tmp_path, api, user))))
+    shown, lent = [], []
+    client.set_plugin_ui(lambda fn: (lent.append(fn), fn())[1], shown.append)
+    client.get("/version")
+    assert shown == ["using cached SSO session"]
+    assert lent == []

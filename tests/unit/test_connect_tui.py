@@ -14,6 +14,7 @@ import sys
 import termios
 import time
 
+import pytest
 from support.connect import ROOT, kubeconfig_for
 from support.fake_plugins import calls, exec_user, make_plugin
 
@@ -76,3 +77,32 @@ def test_an_expired_login_mid_session_suspends_the_app_for_the_plugin(tmp_path, 
     # After the new login, the watches and lists go on with the new token.
     assert api.seen[-1].header("Authorization") == "Bearer pw2-token"
     assert sum(s.header("Authorization") == "Bearer pw2-token" for s in api.seen) >= 2
+
+
+@pytest.mark.asyncio
+async def test_the_app_shows_a_plugins_stderr_as_a_notification_and_lends_its_terminal():
+    """Headless (no terminal to lend): a plugin still runs when asked from a thread, and
+    the stderr of one without the terminal becomes a notification."""
+    import asyncio
+    import threading
+
+    from fixtures.tui_fakes import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        results = []
+        worker = threading.Thread(
+            target=lambda: (
+                results.append(app.run_with_terminal(lambda: "plugin ran")),
+                app.show_plugin_output("To sign in, open https://login.example/device"),
+            )
+        )
+        worker.start()
+        while worker.is_alive():
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        assert results == ["plugin ran"]
+        (note,) = list(app._notifications)
+        assert note.message == "To sign in, open https://login.example/device"
+        assert note.title == "Credential plugin"

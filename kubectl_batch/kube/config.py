@@ -296,7 +296,45 @@ def load(
         raise ConfigError(f'cluster "{cluster_name}" of context "{name}" has no server')
     cluster_base = cluster_path.parent if cluster_path else Path.cwd()
     user_base = user_path.parent if user_path else Path.cwd()
-    ca_file = _resolve(cluster.get("certificate-authority"), cluster_base)
+    ca_file, ca_data, insecure, tls_server_name = _trust(cluster, cluster_base, flags)
+    creds = _credentials(user, user_name, user_base, flags, user_path)
+    tls = bool(insecure or ca_file or ca_data or creds.static_client_cert)
+    server = _server_url(server, tls, name)
+    extensions = {
+        e.get("name"): e.get("extension")
+        for e in cluster.get("extensions") or []
+        if isinstance(e, dict)
+    }
+    proxy_url = cluster.get("proxy-url") or None
+    if proxy_url:
+        _check_proxy_url(proxy_url)
+    ns = namespace or ctx.get("namespace") or "default"
+    return ClusterConfig(
+        context=name,
+        server=server,
+        namespace=ns,
+        namespace_explicit=bool(namespace),
+        ca_file=ca_file,
+        ca_data=ca_data,
+        insecure=insecure,
+        tls_server_name=tls_server_name,
+        credentials=creds,
+        request_timeout=timeout,
+        kubeconfig_paths=tuple(str(p) for p in paths),
+        impersonation=_impersonation(user, user_name, flags),
+        proxy_url=proxy_url,
+        disable_compression=bool(cluster.get("disable-compression")),
+        exec_extension=extensions.get(EXEC_EXTENSION),
+        user_name=user_name,
+        cluster_name=cluster_name,
+    )
+
+
+def _trust(
+    cluster: dict, base: Path, flags: Overrides
+) -> tuple[str | None, bytes | None, bool, str | None]:
+    """(CA file, CA data, insecure-skip-tls-verify, tls-server-name), flags merged."""
+    ca_file = _resolve(cluster.get("certificate-authority"), base)
     ca_data = _b64(cluster.get("certificate-authority-data"), "certificate-authority-data")
     insecure = bool(cluster.get("insecure-skip-tls-verify"))
     if flags.insecure_skip_tls_verify or flags.certificate_authority:
@@ -311,42 +349,18 @@ def load(
         raise ConfigError(
             "specifying a root certificates file with the insecure flag is not allowed"
         )
-    creds = _credentials(user, user_name, user_base, flags, user_path)
+    return ca_file, ca_data, insecure, tls_server_name or None
+
+
+def _server_url(server: str, tls: bool, context: str) -> str:
     if "://" not in server:
         # client-go's DefaultServerURL: a bare host:port is https when TLS is configured.
-        tls = insecure or ca_file or ca_data or creds.static_client_cert
         server = ("https://" if tls else "http://") + server
-    if urlsplit(server).scheme not in ("http", "https") or not urlsplit(server).hostname:
-        where = f' of context "{name}"' if name else ""
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        where = f' of context "{context}"' if context else ""
         raise ConfigError(f'the server "{server}"{where} is not an http(s) URL')
-    extensions = {
-        e.get("name"): e.get("extension")
-        for e in cluster.get("extensions") or []
-        if isinstance(e, dict)
-    }
-    proxy_url = cluster.get("proxy-url") or None
-    if proxy_url:
-        _check_proxy_url(proxy_url)
-    ns = namespace or ctx.get("namespace") or "default"
-    return ClusterConfig(
-        context=name,
-        server=server.rstrip("/"),
-        namespace=ns,
-        namespace_explicit=bool(namespace),
-        ca_file=ca_file,
-        ca_data=ca_data,
-        insecure=insecure,
-        tls_server_name=tls_server_name or None,
-        credentials=creds,
-        request_timeout=timeout,
-        kubeconfig_paths=tuple(str(p) for p in paths),
-        impersonation=_impersonation(user, user_name, flags),
-        proxy_url=proxy_url,
-        disable_compression=bool(cluster.get("disable-compression")),
-        exec_extension=extensions.get(EXEC_EXTENSION),
-        user_name=user_name,
-        cluster_name=cluster_name,
-    )
+    return server.rstrip("/")
 
 
 def _credentials(

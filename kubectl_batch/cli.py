@@ -48,13 +48,24 @@ class Parser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
+INSECURE = "--insecure-skip-tls-verify"
+
+
 def _kubectl_dry_run(argv: list[str]) -> list[str]:
     """``--dry-run=server`` as the bare ``--dry-run`` flag, ``--dry-run=none`` as no flag
-    (kubectl's values; a bare flag never takes the next word as its value, as in kubectl)."""
+    (kubectl's values; a bare flag never takes the next word as its value, as in kubectl);
+    ``--insecure-skip-tls-verify=true|false`` likewise."""
     out = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]
+        if arg.startswith(INSECURE + "="):
+            # kubectl's boolean flag takes =true/=false.
+            value = arg.partition("=")[2].lower()
+            if value not in ("true", "false", "1", "0", "t", "f"):
+                raise UsageError(f'invalid argument "{value}" for "{INSECURE}" flag')
+            out += [INSECURE] if value in ("true", "1", "t") else []
+            continue
         if not arg.startswith("--dry-run="):
             out.append(arg)
             continue
@@ -104,6 +115,35 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
         metavar="DURATION",
         default=d(None),
         help='time to wait for one API request, e.g. 30s ("0": no limit)',
+    )
+    c = parser.add_argument_group("kubectl connection flags (each beats the kubeconfig)")
+    for flags, metavar, help_text in (
+        (("-s", "--server"), "URL", "the address and port of the Kubernetes API server"),
+        (("--token",), "TOKEN", "bearer token for authentication to the API server"),
+        (("--user",), "NAME", "the kubeconfig user to use"),
+        (("--cluster",), "NAME", "the kubeconfig cluster to use"),
+        (("--certificate-authority",), "PATH", "path to a cert file for the certificate authority"),
+        (("--client-certificate",), "PATH", "path to a client certificate file for TLS"),
+        (("--client-key",), "PATH", "path to a client key file for TLS"),
+        (("--tls-server-name",), "NAME", "server name to use for server certificate validation"),
+        (("--as",), "USER", "username to impersonate for the operation"),
+        (("--as-uid",), "UID", "UID to impersonate for the operation"),
+    ):
+        dest = flags[-1][2:].replace("-", "_")
+        c.add_argument(*flags, dest=dest, metavar=metavar, default=d(None), help=help_text)
+    c.add_argument(
+        "--as-group",
+        dest="as_group",
+        action="append",
+        metavar="GROUP",
+        default=d(None),
+        help="group to impersonate for the operation (repeat for several groups)",
+    )
+    c.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        default=d(False),
+        help="do not check the server's certificate (insecure)",
     )
 
 

@@ -19,6 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 
+# Fixtures of the connection tests: a throwaway CA (`pki`), the local HTTPS API server (`api`).
+pytest_plugins = ["support.connect"]
+
 
 def pytest_collection_modifyitems(config, items):
     # Everything under tests/e2e talks to the cluster.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from kubectl_batch.commands.connect import connect
 
@@ -15,4 +16,4 @@ def run(args: argparse.Namespace) -> int:
 
     keep_big_blocks_returnable()
 
-    return run_app(client, args)
+    return run_app(client, args, partial(connect, args))

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from enum import Enum
 
 from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
+from kubectl_batch.kube.config import ConfigError
 from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
 
 MAX_EVENTS_PER_OBJECT = 50
@@ -113,7 +114,9 @@ class _Reflector(threading.Thread):
                     continue
                 self.cache._set_state(self.resource.kind, Phase.RECONNECTING, exc.message)
                 self._sleep(backoff.next_delay())
-            except (Unreachable, ValueError, OSError) as exc:
+            except (Unreachable, ConfigError, ValueError, OSError) as exc:
+                # ConfigError: getting credentials failed (a login given up, a plugin
+                # failing); the plugin runs again after the backoff.
                 if self.stopping.is_set():
                     return
                 self.cache._set_state(self.resource.kind, Phase.RECONNECTING, str(exc))

@@ -6,24 +6,23 @@ skipping the official client's model classes keeps start-up and memory small at 
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
-import os
 import re
-import ssl
-import subprocess
-import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
 from kubectl_batch import __version__
-from kubectl_batch.kube.config import ClusterConfig, ConfigError
+from kubectl_batch.kube.auth import Authenticator
+from kubectl_batch.kube.config import ClusterConfig
+from kubectl_batch.kube.exec_plugin import Around, ShowStderr
+from kubectl_batch.kube.transport import ClientCert, base_headers, pool_manager, shown_proxy
 
 try:  # orjson decodes a 126 MB LIST of pods in a third less time; json is the fallback
     from orjson import loads as json_loads  # (the krew bundle is pure Python: no orjson)
@@ -61,15 +60,19 @@ class Unreachable(Exception):
     """No answer from the API server (refused, timed out, TLS failure...)."""
 
     def __init__(self, config: ClusterConfig, detail: str):
-        super().__init__(
-            f'cannot reach the Kubernetes API server {config.server} of context "{config.context}"'
-            f": {detail}"
-        )
+        where = f' of context "{config.context}"' if config.context else ""
+        super().__init__(f"cannot reach the Kubernetes API server {config.server}{where}: {detail}")
         self.detail = detail
+
+
+_TUNNEL = re.compile(r"Tunnel connection failed: (\d{3}[^'\")]*)")
 
 
 def _describe(exc: BaseException) -> str:
     text = str(getattr(exc, "reason", None) or exc)
+    tunnel = _TUNNEL.search(text)
+    if tunnel:
+        return f"the proxy refused the tunnel: {tunnel.group(1).strip()}"
     for needle, said in (
         ("Connection refused", "connection refused"),
         ("timed out", "the connection timed out"),
@@ -93,148 +96,54 @@ def _peek_continue(raw: bytes) -> str | None:
     return match.group(1).decode() if match and match.group(1) else None
 
 
-class ExecCredentials:
-    """Runs a client-go exec credential plugin and caches its answer until it expires."""
-
-    def __init__(self, spec: dict[str, Any]):
-        self.spec = spec
-        self._lock = threading.Lock()
-        self._status: dict[str, Any] | None = None
-        self._expires: datetime | None = None
-
-    def get(self, force: bool = False) -> dict[str, Any]:
-        with self._lock:
-            now = datetime.now(timezone.utc)
-            if force or self._status is None or (self._expires and now >= self._expires):
-                self._status = self._run()
-                exp = self._status.get("expirationTimestamp")
-                self._expires = datetime.fromisoformat(exp.replace("Z", "+00:00")) if exp else None
-            return self._status
-
-    def _run(self) -> dict[str, Any]:
-        api_version = self.spec.get("apiVersion", "client.authentication.k8s.io/v1")
-        env = dict(os.environ)
-        for item in self.spec.get("env") or []:
-            env[item["name"]] = item.get("value", "")
-        env["KUBERNETES_EXEC_INFO"] = json.dumps(
-            {
-                "apiVersion": api_version,
-                "kind": "ExecCredential",
-                "spec": {"interactive": False},
-            }
-        )
-        command = self.spec.get("command", "")
-        try:
-            done = subprocess.run(
-                [command, *(self.spec.get("args") or [])],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            hint = self.spec.get("installHint", "").strip().splitlines()
-            extra = f" ({hint[0]})" if hint else ""
-            raise ConfigError(
-                f'the credential plugin "{command}" could not run: {exc}{extra}'
-            ) from None
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no error text"])[-1]
-            raise ConfigError(f'the credential plugin "{command}" failed: {last}')
-        try:
-            return json.loads(done.stdout).get("status") or {}
-        except ValueError:
-            raise ConfigError(
-                f'the credential plugin "{command}" printed no ExecCredential'
-            ) from None
-
-
 class ApiClient:
     """Blocking JSON calls to one API server; safe to share between threads."""
 
     def __init__(self, config: ClusterConfig, max_connections: int = 8):
         self.config = config
-        self._exec = (
-            ExecCredentials(config.credentials.exec_config)
-            if config.credentials.exec_config
-            else None
-        )
+        self._auth = Authenticator(config)
         parts = urlsplit(config.server)
         self._base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-        kwargs: dict[str, Any] = {"maxsize": max_connections, "block": False, "retries": False}
-        if parts.scheme == "https":
-            kwargs["ssl_context"] = self._ssl_context()
-            if config.tls_server_name:
-                kwargs["server_hostname"] = config.tls_server_name
-            if config.insecure:
-                kwargs["cert_reqs"] = "CERT_NONE"
-                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._pool = urllib3.PoolManager(**kwargs)
+        self._headers = base_headers(config, USER_AGENT)
+        self._max_connections = max_connections
+        self._pool_lock = threading.Lock()
+        self._pool_cert: ClientCert | None = None
+        self._pool = pool_manager(config, max_connections)
+        self._proxy = shown_proxy(config)
+        self._streams: weakref.WeakSet = weakref.WeakSet()  # open watches and log streams
+        self._rotated_out: weakref.WeakSet = weakref.WeakSet()  # those ended by a rotation
+
+    def set_plugin_ui(self, around: Around | None, show_stderr: ShowStderr | None) -> None:
+        """For a UI that owns the terminal: credential plugins that may talk to the user run
+        through ``around`` (it suspends itself there); the stderr of the others goes to
+        ``show_stderr`` rather than over the screen."""
+        self._auth.set_plugin_ui(around, show_stderr)
 
     # -- connection set-up ------------------------------------------------------------
-    def _ssl_context(self) -> ssl.SSLContext:
-        cfg, creds = self.config, self.config.credentials
-        ctx = ssl.create_default_context()
-        try:
-            if cfg.insecure:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            elif cfg.ca_file or cfg.ca_data:
-                ctx.load_verify_locations(
-                    cafile=cfg.ca_file, cadata=cfg.ca_data.decode() if cfg.ca_data else None
-                )
-            cert, key = creds.client_cert_data, creds.client_key_data
-            if self._exec and not (creds.token or creds.client_cert_file or cert):
-                status = self._exec.get()
-                if status.get("clientCertificateData"):
-                    cert = status["clientCertificateData"].encode()
-                    key = status.get("clientKeyData", "").encode()
-            if cert or creds.client_cert_file:
-                self._load_client_cert(ctx, cert, key)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            raise ConfigError(
-                f'cannot use the TLS settings of context "{cfg.context}": {exc}'
-            ) from None
-        return ctx
+    def _pool_for(self, cert: ClientCert | None) -> urllib3.PoolManager:
+        """The pool whose TLS context holds the plugin's current client certificate: a
+        rotated certificate (Teleport, Pinniped: minutes long) gets a new context and
+        pool; the old pool's idle connections are closed, as client-go closes them."""
+        if cert == self._pool_cert:
+            return self._pool
+        with self._pool_lock:
+            if cert != self._pool_cert:
+                old, rotated = self._pool, self._pool_cert is not None
+                self._pool = pool_manager(self.config, self._max_connections, cert)
+                self._pool_cert = cert
+                old.clear()
+                if rotated:
+                    self._end_streams()
+            return self._pool
 
-    def _load_client_cert(self, ctx: ssl.SSLContext, cert: bytes | None, key: bytes | None):
-        creds = self.config.credentials
-        if not cert:
-            ctx.load_cert_chain(creds.client_cert_file, creds.client_key_file)
-            return
-        # ssl loads client certificates only from files: write them privately, then remove.
-        with tempfile.TemporaryDirectory(prefix="kubectl-batch-") as tmp:
-            cert_path, key_path = os.path.join(tmp, "crt"), os.path.join(tmp, "key")
-            for path, data in ((cert_path, cert), (key_path, key)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data or b"")
-            if key is None and creds.client_key_file:
-                key_path = creds.client_key_file
-            ctx.load_cert_chain(cert_path, key_path)
-
-    def _auth_headers(self, refresh: bool = False) -> dict[str, str]:
-        creds = self.config.credentials
-        token = creds.token
-        if creds.token_file:
-            try:
-                with open(creds.token_file) as f:  # re-read: projected tokens rotate
-                    token = f.read().strip()
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read the token file {creds.token_file}: {exc.strerror}"
-                ) from None
-        if not token and self._exec:
-            token = self._exec.get(force=refresh).get("token")
-        if not token and creds.auth_provider:
-            token = (creds.auth_provider.get("config") or {}).get("id-token")
-        if token:
-            return {"Authorization": f"Bearer {token}"}
-        if creds.username is not None:
-            raw = f"{creds.username}:{creds.password or ''}".encode()
-            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-        return {}
+    def _end_streams(self) -> None:
+        """End the watches and log streams still on the old certificate's connections
+        (client-go closes every connection when the certificate rotates); their readers
+        reconnect with the new one."""
+        for response in list(self._streams):
+            self._rotated_out.add(response)
+            with contextlib.suppress(Exception):
+                response.shutdown() if hasattr(response, "shutdown") else response.close()
 
     # -- requests ---------------------------------------------------------------------
     def url(self, path: str, params: dict[str, Any] | None = None) -> str:
@@ -254,17 +163,21 @@ class ApiClient:
         timeout: float | None = None,
         stream: bool = False,
     ) -> urllib3.BaseHTTPResponse:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = self._headers.copy()
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = content_type
         if timeout is None:
             timeout = self.config.request_timeout or DEFAULT_TIMEOUT
+        answer = None
         for attempt in (0, 1):
-            headers.update(self._auth_headers(refresh=attempt == 1))
+            # A 401 re-runs the plugin (its credential may have been revoked early).
+            answer = self._auth.plugin_answer(force=attempt == 1, stale=answer)
+            headers.update(self._auth.headers(answer))
+            pool = self._pool_for(answer.client_cert if answer else None)
             try:
-                response = self._pool.request(
+                response = pool.request(
                     method,
                     self.url(path, params),
                     body=data,
@@ -274,10 +187,17 @@ class ApiClient:
                     redirect=False,
                 )
             except urllib3.exceptions.HTTPError as exc:
-                raise Unreachable(self.config, _describe(exc)) from None
-            if response.status == 401 and self._exec and attempt == 0:
-                continue  # the plugin's credential may have been revoked early: ask again
+                detail = _describe(exc)
+                if isinstance(exc, urllib3.exceptions.ProxyError) and self._proxy:
+                    detail = f"through the proxy {self._proxy}: {detail}"
+                raise Unreachable(self.config, detail) from None
+            if response.status == 401 and self._auth.exec and attempt == 0:
+                response.drain_conn()
+                response.release_conn()
+                continue
             break
+        if stream and response.status < 400:
+            self._streams.add(response)
         if response.status >= 400:
             raw = response.data if not stream else response.read()
             response.release_conn()
@@ -354,6 +274,8 @@ class ApiClient:
             if pending:
                 yield pending
         except urllib3.exceptions.HTTPError as exc:
+            if response in self._rotated_out:
+                return  # ended on purpose: the client certificate rotated
             raise Unreachable(self.config, _describe(exc)) from None
         except (AttributeError, ValueError, OSError):
             # The response was closed from another thread (cancellation).

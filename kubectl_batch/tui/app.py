@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from functools import partial
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
@@ -111,11 +112,56 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
 
     # -- life -------------------------------------------------------------------------
+    def lend_terminal(self, client: Any) -> None:
+        """Credential plugins of ``client`` that may talk to the user run through
+        :meth:`run_with_terminal`; what the others write to stderr is a notification."""
+        setter = getattr(client, "set_plugin_ui", None)
+        if setter is not None:
+            setter(self.run_with_terminal, self.show_plugin_output)
+
+    def show_plugin_output(self, text: str) -> None:
+        """From any thread: a credential plugin's stderr, as a notification (on the
+        terminal itself when the app is not running)."""
+
+        def show() -> None:
+            self.notify(text, title="Credential plugin", markup=False, timeout=15)
+
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            show()
+            return
+        try:
+            self.call_from_thread(show)
+        except RuntimeError as exc:
+            if "not running" not in str(exc):
+                raise
+            print(text, file=sys.__stderr__)
+
+    def run_with_terminal(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (a credential plugin re-run mid-session: an expired login) with the
+        app suspended, so the plugin can prompt on the terminal and read the answer; the
+        app resumes after. Called from any thread; the UI waits meanwhile."""
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            return self._suspended(fn)
+        try:
+            return self.call_from_thread(self._suspended, fn)
+        except RuntimeError as exc:
+            if "not running" not in str(exc):
+                raise
+            return fn()  # the app has not started or has ended: the terminal is free
+
+    def _suspended(self, fn: Callable[[], Any]) -> Any:
+        try:
+            with self.suspend():
+                return fn()
+        except SuspendNotSupported:  # raised before fn runs: headless (tests), web
+            return fn()
+
     def on_mount(self) -> None:
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
             self.notify(warning, title="Keymap", severity="warning", markup=False)
+        self.lend_terminal(self.client)
         self._open(self.scope)
         from kubectl_batch.tui.screens.main import MainScreen
 
@@ -324,23 +370,14 @@ def _open_cluster_cache(client: Any, scope: Scope) -> Any:
     return ClusterCache(client, scope.namespace, scope.selector).start()
 
 
-def run_app(client: Any, args: argparse.Namespace) -> int:
-    """Open the UI on ``client`` for the scope of the command-line flags."""
-    from kubectl_batch.kube.client import ApiClient
-    from kubectl_batch.kube.config import context_names, load
-
-    def connect(context: str | None) -> Any:
-        return ApiClient(
-            load(
-                kubeconfig=args.kubeconfig,
-                context=context,
-                namespace=None,
-                request_timeout=args.request_timeout,
-            )
-        )
+def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | None], Any]) -> int:
+    """Open the UI on ``client`` for the scope of the command-line flags; ``reconnect``
+    gives the client of another context with the same connection flags."""
+    from kubectl_batch.kube.config import context_names
 
     scope = Scope(
-        context=client.config.context,
+        # With --server and no context, the server names where we look.
+        context=client.config.context or client.config.server,
         namespace=None if getattr(args, "all_namespaces", False) else client.config.namespace,
         selector=getattr(args, "selector", None),
     )
@@ -349,7 +386,7 @@ def run_app(client: Any, args: argparse.Namespace) -> int:
         client=client,
         scope=scope,
         open_cache=_open_cluster_cache,
-        connect=connect,
+        connect=reconnect,
         contexts=lambda: context_names(args.kubeconfig),
         keymap=keymap,
         keymap_warnings=warnings,

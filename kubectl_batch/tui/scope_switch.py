@@ -128,6 +128,7 @@ class ScopeSwitcher(_AppBase):
 
     def on_connected(self, message: Connected) -> None:
         self.client = message.client
+        self.lend_terminal(message.client)
         self._open(message.scope)
         self.permissions.clear()
         self._scope_changed()

@@ -38,8 +38,9 @@ def clean(value: object) -> str:
 
 
 def literal(value: object, style: str = "") -> Text:
-    """A Text showing ``value`` exactly (cleaned), never interpreted as markup."""
-    return Text(clean(value), style=style, no_wrap=True, end="")
+    """A Text showing ``value`` exactly (cleaned), never interpreted as markup; cut to the
+    width it is shown in, it ends with ``…``."""
+    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
 class Cell:
@@ -53,7 +54,7 @@ class Cell:
         self.text, self.style = text, style
 
     def __rich__(self) -> Text:
-        return Text(self.text, style=self.style, no_wrap=True, end="")
+        return Text(self.text, style=self.style, no_wrap=True, overflow="ellipsis", end="")
 
     @property
     def plain(self) -> str:

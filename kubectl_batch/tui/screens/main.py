@@ -182,7 +182,7 @@ class MainScreen(ObjectActions, LiveScreen):
 
     BINDINGS = [
         *ObjectActions.OBJECT_BINDINGS,
-        *bindings("filter", "selector", "namespace", "context", "sort", "reverse"),
+        *bindings("filter", "selector", "namespace", "context", "sort", "reverse", "wide"),
     ]
 
     def __init__(self) -> None:
@@ -344,7 +344,7 @@ class MainScreen(ObjectActions, LiveScreen):
 
     def action_sort(self) -> None:
         table = self._table()
-        keys = [c.key for c in table.columns_spec]
+        keys = table.visible_keys or [c.key for c in table.columns_spec]
         current, reverse = self.sorts[str(table.id)]
         nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         self._sort_by(table, nxt, False)
@@ -353,6 +353,11 @@ class MainScreen(ObjectActions, LiveScreen):
         table = self._table()
         column, reverse = self.sorts[str(table.id)]
         self._sort_by(table, column, not reverse)
+
+    def action_wide(self) -> None:
+        """Every column at its preferred width (sideways scroll), or the fitted layout."""
+        for table in self.query(LiveTable):
+            table.wide = not table.wide
 
     def on_live_table_sort_requested(self, event: LiveTable.SortRequested) -> None:
         column, reverse = self.sorts[str(event.table.id)]

@@ -4,22 +4,32 @@
 added, gone rows removed, changed cells updated with ``update_cell`` and the order fixed
 with one ``sort``, all inside ``app.batch_update()``; it never clears and re-adds.
 :meth:`LiveTable.tick` re-renders only the time-dependent cells of the visible rows.
+
+Its columns are laid out by :func:`kubectl_batch.tui.layout.fit` for the table's width:
+every column stays in the DataTable (cells are kept for all of them), a hidden one just
+takes no cells on screen, so a resize changes widths, never rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import Column as TableColumn
 
-from kubectl_batch.tui.present import Column
-from kubectl_batch.tui.text import CellText
+from kubectl_batch.tui.layout import fit, want
+from kubectl_batch.tui.present import Column, TableCell
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
@@ -29,13 +39,24 @@ ADD_PER_FRAME = 2500
 
 def render_cells(
     columns: Sequence[Column], rows: Sequence[Any], now: datetime
-) -> dict[str, list[CellText]]:
+) -> dict[str, list[TableCell]]:
     """Cells of rows, rendered where it is cheap to (the refresher thread)."""
     return {row.uid: [c.render(row, now) for c in columns] for row in rows}
 
 
+@dataclass
+class _FittedColumn(TableColumn):
+    """A DataTable column the layout can hide: it then renders in no cells at all."""
+
+    hidden: bool = False
+
+    def get_render_width(self, data_table: DataTable[Any]) -> int:
+        return 0 if self.hidden else super().get_render_width(data_table)
+
+
 class LiveTable(DataTable):
-    """Rows keyed by uid, cells from :class:`Column` renderers."""
+    """Rows keyed by uid, cells from :class:`Column` renderers, columns laid out for the
+    table's width (``wide``: all of them, scrolled sideways)."""
 
     class SortRequested(Message):
         def __init__(self, table: LiveTable, column: str) -> None:
@@ -53,14 +74,18 @@ class LiveTable(DataTable):
         self._columns: tuple[Column, ...] = tuple(columns)
         self._live = tuple(c for c in self._columns if c.live)
         self._rows: dict[str, Any] = {}
-        self._cells: dict[str, list[CellText]] = {}
+        self._cells: dict[str, list[TableCell]] = {}
         self._order: list[str] = []
         self._pending: (
-            tuple[Sequence[Any], datetime, Mapping[str, list[CellText]] | None] | None
+            tuple[Sequence[Any], datetime, Mapping[str, list[TableCell]] | None] | None
         ) = None
         self._continuing = False
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self._wide = False
+        #: Length of the longest value of each column sized by its content.
+        self._longest: dict[str, int] = {}
+        self._widths: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -68,13 +93,88 @@ class LiveTable(DataTable):
     # -- structure ----------------------------------------------------------------------
     def _add_columns(self) -> None:
         for c in self._columns:
-            self.add_column(self._label(c), width=c.width, key=c.key)
+            key = self.add_column(self._label(c), width=c.fit.preferred, key=c.key)
+            old = self.columns[key]
+            self.columns[key] = _FittedColumn(key, old.label, old.width, old.content_width)
+        self._widths = ()
+        self.fit_columns()
 
     def _label(self, column: Column) -> Text:
-        label = Text(column.label, end="")
+        label = Text(column.label, end="", no_wrap=True, overflow="ellipsis")
         if column.key == self.sort_column:
             label.append(" ▼" if self.sort_reverse else " ▲", "bold")
         return label
+
+    # -- layout -------------------------------------------------------------------------
+    @property
+    def wide(self) -> bool:
+        return self._wide
+
+    @wide.setter
+    def wide(self, value: bool) -> None:
+        self._wide = value
+        self.fit_columns()
+
+    @property
+    def visible_keys(self) -> list[str]:
+        """The keys of the columns on screen, in order."""
+        return [c.key for c, w in zip(self._columns, self._widths, strict=False) if w > 0]
+
+    def fit_columns(self) -> None:
+        """Lay the columns out for the table's width (once per resize, sort, scope or
+        longest-name change; never per row)."""
+        available = self.size.width - self.styles.scrollbar_size_vertical
+        if available <= 0 or not self.columns:
+            return
+        wants = [
+            want(
+                c.fit,
+                self._label(c).cell_len,
+                self._longest.get(c.key, 0) if c.sized_by else None,
+            )
+            for c in self._columns
+        ]
+        widths = tuple(fit(wants, available, 2 * self.cell_padding, self._wide))
+        if widths == self._widths:
+            return
+        self._widths = widths
+        for c, width in zip(self._columns, widths, strict=True):
+            column = self.columns.get(c.key)  # type: ignore[call-overload]
+            if isinstance(column, _FittedColumn):
+                column.hidden = width == 0
+                column.width = max(width, 1)
+        self._clear_caches()
+        self._update_count += 1
+        self._set_virtual_size()
+        self.refresh()
+
+    def _measure_longest(self, rows: Sequence[Any]) -> bool:
+        """Remember the longest value of each content-sized column; True if one changed.
+        ``len`` of one attribute per row (names are ASCII DNS names), no cell measuring."""
+        changed = False
+        for c in self._columns:
+            if c.sized_by:
+                longest = max(map(len, map(attrgetter(c.sized_by), rows)), default=0)
+                if self._longest.get(c.key) != longest:
+                    self._longest[c.key] = longest
+                    changed = True
+        return changed
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_columns()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        if width <= 0:  # a hidden column
+            return _NOTHING
+        return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Change the columns (a scope change, not a live update): rebuilds the table."""
@@ -85,6 +185,7 @@ class LiveTable(DataTable):
         self._rows.clear()
         self._cells.clear()
         self._order = []
+        self._longest.clear()
         self._add_columns()
 
     def show_sort(self, column: str | None, reverse: bool) -> None:
@@ -93,6 +194,8 @@ class LiveTable(DataTable):
             col = self.columns.get(c.key)  # type: ignore[call-overload]
             if col is not None:
                 col.label = self._label(c)
+        self._widths = ()  # the sorted column's label is wider by its arrow
+        self.fit_columns()
         self.refresh()
 
     @property
@@ -128,14 +231,14 @@ class LiveTable(DataTable):
             self.move_cursor(row=self.get_row_index(uid), animate=False)
 
     # -- updates --------------------------------------------------------------------------
-    def _render(self, row: Any, now: datetime) -> list[CellText]:
+    def _render(self, row: Any, now: datetime) -> list[TableCell]:
         return [c.render(row, now) for c in self._columns]
 
     def apply(
         self,
         rows: Sequence[Any],
         now: datetime,
-        cells: Mapping[str, list[CellText]] | None = None,
+        cells: Mapping[str, list[TableCell]] | None = None,
     ) -> None:
         """Show ``rows`` (in this order), changing only what differs.
 
@@ -145,6 +248,8 @@ class LiveTable(DataTable):
         the screen.
         """
         self._pending = (rows, now, cells)
+        if self._measure_longest(rows):
+            self.fit_columns()
         selected = self.selected_uid
         fresh = {r.uid: r for r in rows}
         gone = [uid for uid in self._rows if uid not in fresh]
@@ -206,7 +311,7 @@ class LiveTable(DataTable):
         """Every row of the last :meth:`apply` is shown."""
         return not self._continuing
 
-    def _update(self, row: Any, cells: list[CellText]) -> None:
+    def _update(self, row: Any, cells: list[TableCell]) -> None:
         old = self._cells[row.uid]
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
             if cell != old[i]:
@@ -247,8 +352,9 @@ class LiveTable(DataTable):
     # -- measuring ------------------------------------------------------------------------
     # DataTable measures every new cell for its column's content width, and when an updated
     # cell is narrower than the widest, it measures the whole column again: at 10,000 rows
-    # a status change cost a full column walk. Our columns have fixed widths and our rows
-    # one line (apply adds them so): content widths are never used, so skip the measuring.
+    # a status change cost a full column walk. Our widths come from the layout (fit_columns)
+    # and our rows are one line (apply adds them so): content widths are never used, so skip
+    # the measuring.
     # Both are DataTable's internal hooks; a table with an auto-width column keeps them.
     def _fixed_layout(self) -> bool:
         # add_row is always called with the default height of one line (no auto height).
@@ -262,6 +368,9 @@ class LiveTable(DataTable):
         if not self._fixed_layout():
             super()._update_dimensions(new_rows)
             return
+        self._set_virtual_size()
+
+    def _set_virtual_size(self) -> None:
         width = sum(c.get_render_width(self) for c in self.columns.values())
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(
@@ -271,3 +380,7 @@ class LiveTable(DataTable):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.post_message(self.SortRequested(self, str(event.column_key.value)))
+
+
+#: The lines of a hidden column's cell: nothing (rows are one line, the header too).
+_NOTHING: list[list[Segment]] = [[] for _ in range(8)]

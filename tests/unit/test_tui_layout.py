@@ -1,0 +1,186 @@
+"""The tables fit the terminal: what the headers and rows on screen show at 80x24, 120x40
+and 200x50, after a resize, with -A and in wide mode."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from fixtures.tui_fakes import make_app, settle
+from test_tui_main import job_named, select, table
+
+pytestmark = pytest.mark.asyncio
+
+JOBS_AT_80 = ["NAME", "STATUS", "COMPLETIONS", "BACKOFF", "AGE ▲"]
+EVERY_JOB_COLUMN = [
+    "NAME",
+    "STATUS",
+    "COMPLETIONS",
+    "A/R/F",
+    "BACKOFF",
+    "DURATION",
+    "AGE ▲",
+    "FROM",
+]
+
+
+def screen_line(app, name: str, y: int) -> str:
+    """Line ``y`` of a table as it is on screen (0: the header)."""
+    return table(app, name).render_line(y).text
+
+
+def headers(app, name: str) -> list[str]:
+    """The column headers on screen, left to right."""
+    return [h for h in re.split(r"\s{2,}", screen_line(app, name, 0).strip()) if h]
+
+
+def row_on_screen(app, name: str, row_name: str) -> str:
+    t = table(app, name)
+    uid = next(uid for uid, row in t.rows_by_uid.items() if row.name == row_name)
+    return screen_line(app, name, t.get_row_index(uid) + 1 - int(t.scroll_y))
+
+
+def scrolls_sideways(app, name: str) -> bool:
+    t = table(app, name)
+    return t.virtual_size.width > t.scrollable_content_region.width
+
+
+async def test_at_80x24_the_columns_that_matter_are_on_screen():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert headers(app, "jobs") == JOBS_AT_80
+        crons = headers(app, "cronjobs")
+        for label in ("NAME ▲", "SCHEDULE", "NEXT RUN", "RECENT"):
+            assert label in crons
+        assert not scrolls_sideways(app, "jobs") and not scrolls_sideways(app, "cronjobs")
+        flaky = row_on_screen(app, "jobs", "flaky-import")
+        assert "retry in 2s" in flaky and flaky.rstrip().endswith("s")  # AGE, last
+        assert "in 26s" in row_on_screen(app, "cronjobs", "db-backup")
+
+
+async def test_wider_terminals_show_more_columns():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert headers(app, "jobs") == [
+            "NAME",
+            "STATUS",
+            "COMPLETIONS",
+            "A/R/F",
+            "BACKOFF",
+            "DURATION",
+            "AGE ▲",
+        ]
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot, app)
+        assert headers(app, "jobs") == EVERY_JOB_COLUMN
+        assert "retry of render-frames (indexes 3,7)" in row_on_screen(
+            app, "jobs", "render-frames-retry"
+        )
+        assert headers(app, "cronjobs") == [
+            "NAME ▲",
+            "SCHEDULE",
+            "TIME ZONE",
+            "SUSP",
+            "ACT",
+            "LAST RUN",
+            "NEXT RUN",
+            "LAST OK",
+            "RECENT",
+        ]
+
+
+async def test_the_layout_follows_a_resize_without_restarting():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        select(app, "render-frames")
+        assert headers(app, "jobs") == JOBS_AT_80
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.2)
+        assert headers(app, "jobs") == EVERY_JOB_COLUMN
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert headers(app, "jobs") == JOBS_AT_80
+        assert not scrolls_sideways(app, "jobs")
+        assert table(app, "jobs").selected.name == "render-frames"  # the cursor stayed
+
+
+async def test_the_progress_bar_shrinks_before_the_column_goes():
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot, app)
+        assert row_on_screen(app, "jobs", "etl-daily").count("█") == 8
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        line = row_on_screen(app, "jobs", "etl-daily")
+        assert 3 <= line.count("█") < 8
+        assert "1/1" in line
+
+
+async def test_a_long_name_is_cut_with_an_ellipsis_and_name_fits_the_longest():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        name_width = table(app, "jobs").columns["name"].width
+        assert name_width == len("report-hourly-29922056")  # the longest name
+        long = copy.deepcopy(job_named(app, "etl-daily"))
+        long["metadata"].update(
+            name="nightly-warehouse-export-to-the-analytics-bucket-eu-west", uid="long"
+        )
+        app.cache.put("Job", long)
+        await settle(pilot, app)
+        line = row_on_screen(app, "jobs", long["metadata"]["name"])
+        assert "nightly-warehouse-export…" in line
+        assert headers(app, "jobs") == JOBS_AT_80  # the name did not push AGE out
+        app.cache.delete("Job", "long")
+        await settle(pilot, app)
+        assert table(app, "jobs").columns["name"].width == name_width
+
+
+async def test_all_namespaces_adds_namespace_with_the_same_rules():
+    app = make_app(namespace=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert headers(app, "jobs")[:3] == ["NAMESPACE", "NAME", "STATUS"]
+        longest = max(len(r.namespace) for r in table(app, "jobs").rows_by_uid.values())
+        assert table(app, "jobs").columns["namespace"].width == longest
+        assert headers(app, "cronjobs")[0] == "NAMESPACE"
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert headers(app, "jobs") == JOBS_AT_80
+
+
+async def test_wide_shows_every_column_and_scrolls_sideways():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        t = table(app, "jobs")
+        assert t.visible_keys == [c.key for c in t.columns_spec]
+        assert scrolls_sideways(app, "jobs")
+        assert headers(app, "jobs")[:3] == ["NAME", "STATUS", "COMPLETIONS"]
+        t.scroll_to(x=t.max_scroll_x, animate=False)
+        await pilot.pause(0.2)
+        assert headers(app, "jobs")[-1] == "FROM"
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        assert headers(app, "jobs") == JOBS_AT_80
+        assert not scrolls_sideways(app, "jobs")
+
+
+async def test_sort_cycles_through_the_columns_on_screen():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table(app, "jobs").focus()
+        seen = []
+        for _ in range(5):
+            await pilot.press("o")
+            await pilot.pause(0.05)
+            seen.append(app.screen.sorts["jobs"][0])
+        assert seen == ["name", "status", "completions", "backoff", "age"]

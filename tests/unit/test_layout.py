@@ -1,9 +1,17 @@
-"""The column layout: which columns a table shows at a width, and how wide."""
+"""The layout: which columns a table shows at a width, and how wide; how a detail
+header's lines wrap or are abbreviated at a width."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import fixtures.tui_fakes  # noqa: F401 - local time is UTC, as on every machine
+
 from kubectl_batch.tui.layout import Fit, Want, fit, want
 from kubectl_batch.tui.present import CRONJOB_COLUMNS, JOB_COLUMNS, Column
+from kubectl_batch.tui.screens.cronjob_detail import next_run_line
+from kubectl_batch.tui.text import packed
 
 
 def wants(columns: list[Column], longest: int = 22) -> list[Want]:
@@ -98,3 +106,34 @@ def test_a_column_sized_by_content_is_as_wide_as_its_longest_text_up_to_the_cap(
 
 def test_a_header_is_never_cut_by_the_minimum():
     assert want(Fit(3, 5, 8), 11) == Want(3, 11, 11, False)
+
+
+def test_a_header_line_packs_its_items_under_the_first_one():
+    items = ["completions 24", "parallelism 6", "backoffLimit 2147483647"]
+    assert (
+        packed("spec", items, 6).plain
+        == "spec  completions 24  parallelism 6  backoffLimit 2147483647"
+    )
+    assert packed("spec", items, 6, 40).plain.split("\n") == [
+        "spec  completions 24  parallelism 6",
+        "      backoffLimit 2147483647",
+    ]
+
+
+def test_next_run_lines_abbreviate_the_local_time_then_wrap():
+    now = datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)
+    run = now + timedelta(minutes=30)
+    berlin = ZoneInfo("Europe/Berlin")
+    wide = next_run_line(run, berlin, now).plain
+    assert wide == "  Mon 2026-03-09 13:30 CET   local Mon 2026-03-09 12:30 UTC   in 30m0s"
+    assert next_run_line(run, berlin, now, 50).plain.split("\n") == [
+        "  Mon 2026-03-09 13:30 CET   local 12:30 UTC",
+        "    in 30m0s",
+    ]
+    assert (
+        next_run_line(run, timezone.utc, now, 40).plain == "  Mon 2026-03-09 12:30 UTC   in 30m0s"
+    )
+    assert next_run_line(run, berlin, now, 30).plain.split("\n") == [
+        "  Mon 2026-03-09 13:30 CET",
+        "    local 12:30 UTC   in 30m0s",
+    ]

@@ -184,3 +184,49 @@ async def test_sort_cycles_through_the_columns_on_screen():
             await pilot.pause(0.05)
             seen.append(app.screen.sorts["jobs"][0])
         assert seen == ["name", "status", "completions", "backoff", "age"]
+
+
+def header_lines(app) -> list[str]:
+    """The detail header as it is on screen, line by line."""
+    header = app.screen.query_one("#header")
+    return [header.render_line(y).text.rstrip() for y in range(header.size.height)]
+
+
+async def open_detail(pilot, app, name: str, table_name: str = "jobs") -> None:
+    await settle(pilot, app)
+    select(app, name, table_name)
+    await pilot.press("enter")
+    await settle(pilot, app)
+    await pilot.pause(0.2)
+
+
+async def test_the_job_spec_line_wraps_under_its_value_and_unwraps_when_wider():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, app, "render-frames")
+        lines = header_lines(app)
+        spec = next(i for i, line in enumerate(lines) if line.startswith("spec "))
+        assert lines[spec].endswith("mode Indexed")
+        assert lines[spec + 1] == " " * 14 + "backoffLimit 2147483647  backoffLimitPerIndex 1"
+        assert all(len(line) <= 78 for line in lines)
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.3)
+        lines = header_lines(app)
+        assert any(
+            line.startswith("spec ") and line.endswith("backoffLimitPerIndex 1") for line in lines
+        )
+
+
+async def test_the_cronjob_header_wraps_and_abbreviates_instead_of_cutting():
+    app = make_app()
+    async with app.run_test(size=(60, 30)) as pilot:
+        await open_detail(pilot, app, "db-backup", "cronjobs")
+        lines = header_lines(app)
+        policy = next(i for i, line in enumerate(lines) if line.startswith("policy "))
+        assert lines[policy] == "policy          concurrency Forbid"
+        assert lines[policy + 1].strip() == "startingDeadlineSeconds 300"
+        assert lines[policy + 1].startswith(" " * 16)
+        # local time reads the same as the zone's (UTC here): left out, not cut
+        assert "  Sun 2026-11-22 04:57 UTC   in 26s" in lines
+        assert not any("local" in line for line in lines)
+        assert all(len(line) <= 58 for line in lines)

@@ -29,8 +29,13 @@ from kubectl_batch.tui.present import (
     job_row,
     pod_row,
 )
-from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
-from kubectl_batch.tui.text import clean, labelled, literal
+from kubectl_batch.tui.screens.base import (
+    LiveScreen,
+    ObjectActions,
+    Selection,
+    header_columns,
+)
+from kubectl_batch.tui.text import clean, labelled, literal, packed, wrapped
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
@@ -162,7 +167,8 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
     return labelled(label, value, 14, style)
 
 
-def header_text(model: JobModel, now: datetime) -> Text:
+def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
+    """The Job's header; lines wider than ``columns`` (0: any width) wrap."""
     s, job = model.summary, model.job
     assert s is not None and job is not None
     spec = job.get("spec") or {}
@@ -172,7 +178,7 @@ def header_text(model: JobModel, now: datetime) -> Text:
         title.append(f"  {clean(s.reason)}", "bold")
     out = [title]
     if s.message:
-        out.append(literal(s.message, "italic"))
+        out.append(wrapped(s.message, "italic"))
     progress = Text(f"{s.completions}  ")
     if s.spec_completions:
         progress.append_text(
@@ -216,7 +222,7 @@ def header_text(model: JobModel, now: datetime) -> Text:
             policy.append(f"{key} {spec[key]}")
     if spec.get("suspend"):
         policy.append("suspend true")
-    out.append(_line("spec", "  ".join(policy)))
+    out.append(packed("spec", policy, 14, columns))
     if s.owner_cronjob:
         origin = f"cronjob/{s.owner_cronjob}" + (" (manual run)" if s.is_manual else "")
         if s.scheduled_time:
@@ -355,7 +361,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             self.query_one("#header", Static).update(Text("this job was deleted", "bold red"))
             self.update_hint()
             return
-        self.query_one("#header", Static).update(header_text(model, now))
+        self._header(now)
         self._conditions(model, now)
         indexes = self.query_one("#indexes")
         indexes.display = model.progress is not None
@@ -385,9 +391,18 @@ class JobDetailScreen(ObjectActions, LiveScreen):
     def tick(self, now: datetime) -> None:
         if self.model is None or self.model.job is None:
             return
-        self.query_one("#header", Static).update(header_text(self.model, now))
+        self._header(now)
         self.query_one("#pods", LiveTable).tick(now)
         self._index_detail(now)
+
+    def _header(self, now: datetime) -> None:
+        """The header, wrapped to the width it has now."""
+        if self.model is not None and self.model.job is not None:
+            header = self.query_one("#header", Static)
+            header.update(header_text(self.model, now, header_columns(self, header)))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self._header(self.app.clock()))
 
     # -- the index grid -----------------------------------------------------------------
     @on(IndexGrid.Selected)

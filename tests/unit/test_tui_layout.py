@@ -230,3 +230,35 @@ async def test_the_cronjob_header_wraps_and_abbreviates_instead_of_cutting():
         assert "  Sun 2026-11-22 04:57 UTC   in 26s" in lines
         assert not any("local" in line for line in lines)
         assert all(len(line) <= 58 for line in lines)
+
+
+def widget_lines(app, selector: str) -> list[str]:
+    widget = app.screen.query_one(selector)
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_the_delete_preview_fits_80_columns_with_its_counts_on_screen():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        select(app, "render-frames")
+        await pilot.press("D", "enter")
+        await pilot.pause(0.5)
+        lines = widget_lines(app, "#delete-targets")
+        assert lines[0].split()[-2:] == ["JOBS", "PODS"]
+        assert "render-frames" in lines[1] and lines[1].endswith("26")
+
+
+async def test_help_at_80_columns_wraps_the_reasons_instead_of_cutting_them():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        select(app, "etl-daily")
+        await pilot.press("question_mark")
+        await pilot.pause(0.5)
+        lines = widget_lines(app, "#help-keys")
+        i = next(i for i, line in enumerate(lines) if "Suspend or resume" in line)
+        # the row takes two lines: both columns wrap, side by side
+        what = [re.split(r"\s{2,}", line.strip()) for line in lines[i : i + 2]]
+        assert what[0][-1] + " " + what[1][-1] == "the job has finished"
+        assert what[0][1] + " " + what[1][0] == "Suspend or resume the selected job/cronjob"

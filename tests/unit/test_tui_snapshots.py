@@ -106,12 +106,20 @@ def test_help(snap_compare):
     assert snap(snap_compare, choose("etl-daily"), "question_mark")
 
 
+def test_help_at_80x24_wraps_what_does_not_fit(snap_compare):
+    assert snap(snap_compare, choose("etl-daily"), "question_mark", size=(80, 24))
+
+
 def test_suspend_confirmation(snap_compare):
     assert snap(snap_compare, choose("param-sweep-100k"), "s")
 
 
 def test_delete_preview(snap_compare):
     assert snap(snap_compare, choose("render-frames"), "D", "enter")
+
+
+def test_delete_preview_at_80x24(snap_compare):
+    assert snap(snap_compare, choose("render-frames"), "D", "enter", size=(80, 24))
 
 
 def test_yaml(snap_compare):

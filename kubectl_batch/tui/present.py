@@ -111,15 +111,7 @@ class Completions:
         self.text, self.succeeded, self.failed, self.total = text, succeeded, failed, total
 
     def line(self, width: int) -> Text:
-        count = self.text.ljust(COUNT_WIDTH)
-        cell = Text(count, end="", no_wrap=True, overflow="ellipsis")
-        room = width - len(count) - 1
-        if self.total and room >= MIN_BAR:
-            cell.append(" ")
-            cell.append_text(
-                bar([(self.succeeded, "green"), (self.failed, "red")], self.total, room)
-            )
-        return cell
+        return _completions_line(self.text, self.succeeded, self.failed, self.total, width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.line(options.max_width)
@@ -147,6 +139,20 @@ class Completions:
 
 #: The COMPLETIONS column: the count (``0/100000`` fits), a space, the bar.
 COUNT_WIDTH, BAR_WIDTH, MIN_BAR = 8, 8, 3
+
+
+@lru_cache(maxsize=4096)
+def _completions_line(
+    text: str, succeeded: int, failed: int, total: int | None, width: int
+) -> Text:
+    """The cell at a column width (shared, never changed once made)."""
+    count = text.ljust(COUNT_WIDTH)
+    cell = Text(count, end="", no_wrap=True, overflow="ellipsis")
+    room = width - len(count) - 1
+    if total and room >= MIN_BAR:
+        cell.append(" ")
+        cell.append_text(bar([(succeeded, "green"), (failed, "red")], total, room))
+    return cell
 
 
 @lru_cache(maxsize=4096)

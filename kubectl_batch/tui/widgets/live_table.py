@@ -12,7 +12,7 @@ takes no cells on screen, so a resize changes widths, never rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -85,6 +85,7 @@ class LiveTable(DataTable):
         self._wide = False
         #: Length of the longest value of each column sized by its content.
         self._longest: dict[str, int] = {}
+        self._sized = self._sized_by()
         self._widths: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
@@ -148,17 +149,9 @@ class LiveTable(DataTable):
         self._set_virtual_size()
         self.refresh()
 
-    def _measure_longest(self, rows: Sequence[Any]) -> bool:
-        """Remember the longest value of each content-sized column; True if one changed.
-        ``len`` of one attribute per row (names are ASCII DNS names), no cell measuring."""
-        changed = False
-        for c in self._columns:
-            if c.sized_by:
-                longest = max(map(len, map(attrgetter(c.sized_by), rows)), default=0)
-                if self._longest.get(c.key) != longest:
-                    self._longest[c.key] = longest
-                    changed = True
-        return changed
+    def _sized_by(self) -> tuple[tuple[str, Callable[[Any], str]], ...]:
+        """(key, getter) of the columns sized by their longest value."""
+        return tuple((c.key, attrgetter(c.sized_by)) for c in self._columns if c.sized_by)
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_columns()
@@ -186,6 +179,7 @@ class LiveTable(DataTable):
         self._cells.clear()
         self._order = []
         self._longest.clear()
+        self._sized = self._sized_by()
         self._add_columns()
 
     def show_sort(self, column: str | None, reverse: bool) -> None:
@@ -248,11 +242,16 @@ class LiveTable(DataTable):
         the screen.
         """
         self._pending = (rows, now, cells)
-        if self._measure_longest(rows):
-            self.fit_columns()
         selected = self.selected_uid
         fresh = {r.uid: r for r in rows}
         gone = [uid for uid in self._rows if uid not in fresh]
+        # The longest names: a name never changes, so only rows that come can make one
+        # longer; only when a row with the longest goes are they all measured again (len of
+        # a DNS name: one cell a character; never a rendered cell).
+        sized, longest = self._sized, dict(self._longest)
+        if any(len(get(self._rows[u])) >= longest.get(k, 0) for k, get in sized for u in gone):
+            longest = {k: max(map(len, map(get, rows)), default=0) for k, get in sized}
+            sized = ()
         added = 0
         complete = True
         with self.app.batch_update():
@@ -271,6 +270,9 @@ class LiveTable(DataTable):
             for row in rows:
                 old = self._rows.get(row.uid)
                 if old is None:
+                    for key, get in sized:
+                        if len(get(row)) > longest.get(key, 0):
+                            longest[key] = len(get(row))
                     if added >= ADD_PER_FRAME:
                         complete = False
                         continue
@@ -285,6 +287,9 @@ class LiveTable(DataTable):
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
                     self._update(row, new or self._render(row, now))
                     self._rows[row.uid] = row
+            if longest != self._longest:
+                self._longest = longest
+                self.fit_columns()
             if not complete:
                 if not self._continuing:
                     self._continuing = True

@@ -7,11 +7,12 @@ wide toggle flips: never per row.
 The rules, in the order of each column's ``priority`` (0 first):
 
 - **Essential** columns are shown whatever the width, shrunk down to their minimum first;
-  when even the minimums do not fit, the least important essential column goes (the first
+  when even the minimums do not fit, the least important essential columns go (the first
   one always stays, and the table scrolls sideways if it is wider still).
 - Every other column is added only where all the columns shown before it (by priority) can
   have their preferred widths and it fits at least at its minimum: a less important column
-  never squeezes a more important one, and it shrinks itself before it goes.
+  never squeezes a more important one, it shrinks itself before it goes, and none is shown
+  while a more important one is not.
 - Room left over goes by priority, each column up to its preferred width.
 - **Wide** (kubectl's ``-o wide``): every column at its preferred width, scrolled sideways.
 
@@ -69,15 +70,17 @@ def fit(wants: Sequence[Want], available: int, padding: int = 2, wide: bool = Fa
     used = 0  # what the shown columns claim: minimums of essential ones, else preferred
     for i in (i for i in order if wants[i].essential):
         need = wants[i].minimum + padding
-        if used + need <= available or not shown:
-            shown.append(i)
-            used += need
+        if shown and used + need > available:
+            break
+        shown.append(i)
+        used += need
     # The optional columns see the essential ones at their preferred widths.
     claimed = sum(wants[i].preferred + padding for i in shown)
     for i in (i for i in order if not wants[i].essential):
-        if claimed + wants[i].minimum + padding <= available:
-            shown.append(i)
-            claimed += wants[i].preferred + padding
+        if claimed + wants[i].minimum + padding > available:
+            break  # strictly in priority order: no less important column jumps the queue
+        shown.append(i)
+        claimed += wants[i].preferred + padding
     widths = [0] * len(wants)
     for i in shown:
         widths[i] = wants[i].minimum

@@ -404,10 +404,12 @@ def _text(get: Callable[[Any], object], style: str = "") -> Callable[[Any, datet
 
 
 def _namespace(priority: int) -> Column:
+    """NAMESPACE (with all namespaces): essential, after the columns a table shows at 80
+    columns, which still fit beside it there."""
     return Column(
         "namespace",
         "NAMESPACE",
-        Fit(priority, 9, 20),
+        Fit(priority, 9, 20, essential=True),
         _text(lambda r: r.namespace),
         lambda r: r.namespace,
         sized_by="namespace",
@@ -418,7 +420,7 @@ def _name(label: str = "NAME", style: str = "bold") -> Column:
     return Column(
         "name",
         label,
-        Fit(0, 16, 40, essential=True),
+        Fit(0, 14, 40, essential=True),
         _text(lambda r: r.name, style),
         lambda r: r.name,
         sized_by="name",
@@ -433,7 +435,7 @@ JOB_COLUMNS: dict[str, Column] = {
         Column(
             "status",
             "STATUS",
-            Fit(1, 14, 27, essential=True),
+            Fit(1, 12, 27, essential=True),
             lambda r, n: r.status(),
             lambda r: r.summary.status,
         ),

@@ -53,15 +53,27 @@ def test_wider_terminals_add_the_rest_in_priority_order():
     assert added == ["A/R/F", "DURATION", "FROM"]
 
 
-def test_all_namespaces_adds_namespace_first_when_there_is_room():
-    assert shown(JOB_COLUMNS, 80, namespaces=True) == [
+def test_all_namespaces_adds_namespace_beside_the_columns_that_matter_at_80():
+    at_80 = ["NAMESPACE", "NAME", "STATUS", "COMPLETIONS", "BACKOFF", "AGE"]
+    assert shown(JOB_COLUMNS, 80, namespaces=True) == at_80
+    assert shown(CRONJOB_COLUMNS, 80, longest=40, namespaces=True) == [
+        "NAMESPACE",
         "NAME",
-        "STATUS",
-        "COMPLETIONS",
-        "BACKOFF",
-        "AGE",
+        "SCHEDULE",
+        "NEXT RUN",
+        "RECENT",
     ]
-    assert shown(JOB_COLUMNS, 110, namespaces=True)[0] == "NAMESPACE"
+
+
+def test_optional_columns_come_strictly_in_priority_order():
+    seen: list[str] = []
+    for width in range(60, 260):
+        now = shown(CRONJOB_COLUMNS, width, longest=14)
+        added = [label for label in now if label not in seen]
+        seen = now
+        assert len(added) <= 1 or width == 60, (width, added)
+    w = [Want(0, 10, 10, essential=True), Want(1, 20, 20), Want(2, 3, 3)]
+    assert fit(w, 30) == [10, 0, 0]  # the small one waits for the one before it
 
 
 def test_the_table_never_overflows_while_its_essential_columns_fit():

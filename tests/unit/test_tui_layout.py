@@ -263,3 +263,21 @@ async def test_help_at_80_columns_wraps_the_reasons_instead_of_cutting_them():
         what = [re.split(r"\s{2,}", line.strip()) for line in lines[i : i + 2]]
         assert what[0][-1] + " " + what[1][-1] == "the job has finished"
         assert what[0][1] + " " + what[1][0] == "Suspend or resume the selected job/cronjob"
+
+
+async def test_the_detail_tables_keep_the_message_on_screen_at_80_columns():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, app, "render-frames")
+        conditions = re.split(r"\s{2,}", widget_lines(app, "#conditions")[0].strip())
+        assert conditions == ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"]
+        await pilot.press("3")
+        await pilot.pause(0.3)
+        lines = widget_lines(app, "#events")
+        assert re.split(r"\s{2,}", lines[0].strip()) == ["AGE", "TYPE", "REASON", "MESSAGE"]
+        assert "Job has failed indexes" in lines[1]
+        events = app.screen.query_one("#events")
+        assert events.virtual_size.width <= events.scrollable_content_region.width
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause(0.3)
+        assert "OBJECT" in widget_lines(app, "#events")[0]

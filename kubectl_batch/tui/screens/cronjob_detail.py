@@ -31,6 +31,7 @@ from kubectl_batch.tui.screens.base import (
 )
 from kubectl_batch.tui.screens.job_detail import EventRow, event_rows, fill_events
 from kubectl_batch.tui.text import clean, labelled, packed, wrapped
+from kubectl_batch.tui.widgets.fitted_table import FittedTable
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
@@ -169,11 +170,11 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         with VerticalScroll():
             yield Static("loading…", id="header", classes="detail-header")
             yield Static("Missed and skipped runs", classes="section-title", id="missed-title")
-            yield DataTable(id="missed", cursor_type="row", show_cursor=False)
+            yield FittedTable(id="missed", cursor_type="row", show_cursor=False)
             yield Static("History", classes="section-title")
             yield LiveTable(HISTORY_COLUMNS, id="history")
             yield Static("Events", classes="section-title")
-            yield DataTable(id="events", cursor_type="row", show_cursor=False)
+            yield FittedTable(id="events", cursor_type="row", show_cursor=False)
         yield Static("", id="hint")
         yield Footer()
 
@@ -194,10 +195,10 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         self._header(now)
         self.query_one("#history", LiveTable).apply(model.history, now)
         self.query_one("#missed-title").display = bool(model.skipped)
-        missed = self.query_one("#missed", DataTable)
+        missed = self.query_one("#missed", FittedTable)
         missed.display = bool(model.skipped)
         fill_events(missed, model.skipped, now)
-        fill_events(self.query_one("#events", DataTable), model.events, now)
+        fill_events(self.query_one("#events", FittedTable), model.events, now)
         self.update_hint()
 
     def tick(self, now: datetime) -> None:

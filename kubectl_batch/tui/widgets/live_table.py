@@ -13,23 +13,20 @@ takes no cells on screen, so a resize changes widths, never rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import Column as TableColumn
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
+from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
@@ -44,17 +41,7 @@ def render_cells(
     return {row.uid: [c.render(row, now) for c in columns] for row in rows}
 
 
-@dataclass
-class _FittedColumn(TableColumn):
-    """A DataTable column the layout can hide: it then renders in no cells at all."""
-
-    hidden: bool = False
-
-    def get_render_width(self, data_table: DataTable[Any]) -> int:
-        return 0 if self.hidden else super().get_render_width(data_table)
-
-
-class LiveTable(DataTable):
+class LiveTable(HidingTable):
     """Rows keyed by uid, cells from :class:`Column` renderers, columns laid out for the
     table's width (``wide``: all of them, scrolled sideways)."""
 
@@ -94,9 +81,7 @@ class LiveTable(DataTable):
     # -- structure ----------------------------------------------------------------------
     def _add_columns(self) -> None:
         for c in self._columns:
-            key = self.add_column(self._label(c), width=c.fit.preferred, key=c.key)
-            old = self.columns[key]
-            self.columns[key] = _FittedColumn(key, old.label, old.width, old.content_width)
+            self.add_hideable_column(self._label(c), c.key, c.fit.preferred)
         self._widths = ()
         self.fit_columns()
 
@@ -139,13 +124,7 @@ class LiveTable(DataTable):
         if widths == self._widths:
             return
         self._widths = widths
-        for c, width in zip(self._columns, widths, strict=True):
-            column = self.columns.get(c.key)  # type: ignore[call-overload]
-            if isinstance(column, _FittedColumn):
-                column.hidden = width == 0
-                column.width = max(width, 1)
-        self._clear_caches()
-        self._update_count += 1
+        self.set_widths(widths)
         self._set_virtual_size()
         self.refresh()
 
@@ -155,19 +134,6 @@ class LiveTable(DataTable):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_columns()
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        if width <= 0:  # a hidden column
-            return _NOTHING
-        return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Change the columns (a scope change, not a live update): rebuilds the table."""
@@ -385,7 +351,3 @@ class LiveTable(DataTable):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.post_message(self.SortRequested(self, str(event.column_key.value)))
-
-
-#: The lines of a hidden column's cell: nothing (rows are one line, the header too).
-_NOTHING: list[list[Segment]] = [[] for _ in range(8)]

@@ -21,6 +21,7 @@ from kubectl_batch.tui.present import (
     CronJobRow,
     JobRow,
     RowSorter,
+    TableCell,
     cronjob_columns,
     cronjob_row,
     job_columns,
@@ -41,7 +42,7 @@ class MainModel:
     cronjobs: list[CronJobRow]
     jobs: list[JobRow]
     #: Cells of the job rows that changed, rendered off the UI thread.
-    job_cells: dict[str, list[Text]]
+    job_cells: dict[str, list[TableCell]]
     total_cronjobs: int
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).

@@ -62,10 +62,9 @@ class HidingTable(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         # A hidden column: as many empty lines as the row has (fresh lists: DataTable pads
         # the cells of a row that grows by extending them).
-        if row_index < 0:
-            height = self.header_height
-        else:
-            height = self.rows[self._row_locations.get_key(row_index)].height
+        key = self._row_locations.get_key(row_index) if row_index >= 0 else None
+        row = self.rows.get(key) if key is not None else None
+        height = row.height if row is not None else self.header_height
         return [[Segment("")] for _ in range(max(height, 1))]
 
 

@@ -281,3 +281,12 @@ async def test_the_detail_tables_keep_the_message_on_screen_at_80_columns():
         await pilot.resize_terminal(140, 40)
         await pilot.pause(0.3)
         assert "OBJECT" in widget_lines(app, "#events")[0]
+
+
+async def test_a_narrow_scope_bar_keeps_the_connection_state_and_cuts_the_scope():
+    app = make_app()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await open_detail(pilot, app, "render-frames")
+        bar = widget_lines(app, "ScopeBar")[0]
+        assert bar.endswith("● connected")
+        assert "…" in bar and len(bar) <= 60

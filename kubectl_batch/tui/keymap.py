@@ -55,6 +55,14 @@ KEYS: dict[str, Key] = {
         Key("context", "c", "context", "Switch context", label="Context", show=False),
         Key("sort", "o", "sort", "Sort by the next column", label="Sort", show=False),
         Key("reverse", "O", "reverse", "Reverse the sort order", label="Reverse", show=False),
+        Key(
+            "wide",
+            "w",
+            "wide",
+            "All columns on/off (as kubectl -o wide)",
+            label="Wide",
+            show=False,
+        ),
         # job detail
         Key("goto-index", "g", "goto_index", "Go to a completion index", label="Go to index"),
         Key("tab-overview", "1", "tab('overview')", "Overview tab", show=False),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from kubectl_batch.domain.backoff import next_pod_time
@@ -29,6 +30,7 @@ from kubectl_batch.domain.timeutil import (
     format_duration,
     parse_time,
 )
+from kubectl_batch.tui.layout import Fit
 from kubectl_batch.tui.text import Cell, CellText, cell, clean, literal
 
 Obj = dict[str, Any]
@@ -98,18 +100,69 @@ def bar(parts: Sequence[tuple[int, str]], total: int, width: int) -> Text:
 
 # Cells many rows share (thousands of Jobs read "1/1" with a full bar, or "Failed
 # BackoffLimitExceeded"): made once and shared, never changed once made.
+class Completions:
+    """A COMPLETIONS cell: the count, then a bar in what the column's width leaves (at
+    least :data:`MIN_BAR` cells, else none). Drawn at render time, so a narrower column
+    shrinks the bar without any cell being made again."""
+
+    __slots__ = ("text", "succeeded", "failed", "total")
+
+    def __init__(self, text: str, succeeded: int, failed: int, total: int | None) -> None:
+        self.text, self.succeeded, self.failed, self.total = text, succeeded, failed, total
+
+    def line(self, width: int) -> Text:
+        return _completions_line(self.text, self.succeeded, self.failed, self.total, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.line(options.max_width)
+
+    @property
+    def plain(self) -> str:
+        """The cell at its preferred width (what a wide table shows)."""
+        return self.line(COUNT_WIDTH + 1 + BAR_WIDTH).plain
+
+    def __str__(self) -> str:
+        return self.plain
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Completions):
+            return (self.text, self.succeeded, self.failed, self.total) == (
+                other.text,
+                other.succeeded,
+                other.failed,
+                other.total,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: The COMPLETIONS column: the count (``0/100000`` fits), a space, the bar.
+COUNT_WIDTH, BAR_WIDTH, MIN_BAR = 8, 8, 3
+
+
 @lru_cache(maxsize=4096)
-def _completions_cell(text: str, succeeded: int, failed: int, total: int | None) -> Text:
-    cell = Text(text.ljust(8), end="", no_wrap=True)
-    if total:
+def _completions_line(
+    text: str, succeeded: int, failed: int, total: int | None, width: int
+) -> Text:
+    """The cell at a column width (shared, never changed once made)."""
+    count = text.ljust(COUNT_WIDTH)
+    cell = Text(count, end="", no_wrap=True, overflow="ellipsis")
+    room = width - len(count) - 1
+    if total and room >= MIN_BAR:
         cell.append(" ")
-        cell.append_text(bar([(succeeded, "green"), (failed, "red")], total, 8))
+        cell.append_text(bar([(succeeded, "green"), (failed, "red")], total, room))
     return cell
+
+
+@lru_cache(maxsize=4096)
+def _completions_cell(text: str, succeeded: int, failed: int, total: int | None) -> Completions:
+    return Completions(text, succeeded, failed, total)
 
 
 @lru_cache(maxsize=1024)
 def _status_cell(status: str, reason: str) -> Text:
-    cell = Text(status, STATUS_STYLE.get(status, ""), end="", no_wrap=True)
+    cell = Text(status, STATUS_STYLE.get(status, ""), end="", no_wrap=True, overflow="ellipsis")
     cell.append(" " + clean(reason), "dim")
     return cell
 
@@ -165,7 +218,7 @@ class JobRow:
             return Cell(s.status, STATUS_STYLE.get(s.status, ""))
         return _status_cell(s.status, s.reason)
 
-    def completions(self) -> Text:
+    def completions(self) -> Completions:
         s = self.summary
         return _completions_cell(
             s.completions, s.succeeded, self.failed_index_count, s.spec_completions
@@ -238,7 +291,7 @@ class CronJobRow:
         return Cell(label, CRON_STATE_STYLE[o.state])
 
     def strip(self) -> Text:
-        text = Text(end="", no_wrap=True)
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
         for status in self.recent:
             mark, style = OUTCOME_MARK.get(status, ("?", ""))
             text.append(mark, style)
@@ -323,15 +376,23 @@ POD_PHASE_STYLE = {
 # ---------------------------------------------------------------- columns
 
 
+#: What a table cell holds.
+TableCell = CellText | Completions
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
-    width: int
-    render: Callable[[Any, datetime], CellText]
+    #: Its priority and widths in the layout (see :mod:`kubectl_batch.tui.layout`).
+    fit: Fit
+    render: Callable[[Any, datetime], TableCell]
     sort: Callable[[Any], Any]
     #: Changes with time alone: re-rendered by the 1 s tick.
     live: bool = False
+    #: The row attribute (a DNS name: one cell per character) whose longest value sizes
+    #: the column, up to ``fit.preferred``.
+    sized_by: str | None = None
 
 
 def _never(value: datetime | None) -> float:
@@ -342,20 +403,46 @@ def _text(get: Callable[[Any], object], style: str = "") -> Callable[[Any, datet
     return lambda row, now: cell(get(row), style)
 
 
-NAMESPACE = Column(
-    "namespace", "NAMESPACE", 16, _text(lambda r: r.namespace), lambda r: r.namespace
-)
+def _namespace(priority: int) -> Column:
+    """NAMESPACE (with all namespaces): essential, after the columns a table shows at 80
+    columns, which still fit beside it there."""
+    return Column(
+        "namespace",
+        "NAMESPACE",
+        Fit(priority, 9, 20, essential=True),
+        _text(lambda r: r.namespace),
+        lambda r: r.namespace,
+        sized_by="namespace",
+    )
+
+
+def _name(label: str = "NAME", style: str = "bold") -> Column:
+    return Column(
+        "name",
+        label,
+        Fit(0, 14, 40, essential=True),
+        _text(lambda r: r.name, style),
+        lambda r: r.name,
+        sized_by="name",
+    )
+
 
 JOB_COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        NAMESPACE,
-        Column("name", "NAME", 26, _text(lambda r: r.name, "bold"), lambda r: r.name),
-        Column("status", "STATUS", 22, lambda r, n: r.status(), lambda r: r.summary.status),
+        _namespace(5),
+        _name(),
+        Column(
+            "status",
+            "STATUS",
+            Fit(1, 12, 27, essential=True),
+            lambda r, n: r.status(),
+            lambda r: r.summary.status,
+        ),
         Column(
             "completions",
             "COMPLETIONS",
-            17,
+            Fit(2, COUNT_WIDTH + 1 + MIN_BAR, COUNT_WIDTH + 1 + BAR_WIDTH, essential=True),
             lambda r, n: r.completions(),
             lambda r: (
                 r.summary.succeeded / r.summary.spec_completions
@@ -366,7 +453,7 @@ JOB_COLUMNS: dict[str, Column] = {
         Column(
             "pods",
             "A/R/F",
-            8,
+            Fit(6, 5, 8),
             lambda r, n: Cell(
                 f"{r.summary.active}/{r.summary.ready}/{r.summary.failed}",
                 "red" if r.summary.failed else "",
@@ -376,7 +463,7 @@ JOB_COLUMNS: dict[str, Column] = {
         Column(
             "backoff",
             "BACKOFF",
-            13,
+            Fit(3, 12, 14, essential=True),
             lambda r, n: r.backoff(n),
             lambda r: _never(r.backoff_until),
             live=True,
@@ -384,7 +471,7 @@ JOB_COLUMNS: dict[str, Column] = {
         Column(
             "duration",
             "DURATION",
-            8,
+            Fit(7, 8, 8),
             lambda r, n: Cell(r.duration(n)),
             lambda r: r.summary.elapsed or timedelta(0),
             live=True,
@@ -392,25 +479,33 @@ JOB_COLUMNS: dict[str, Column] = {
         Column(
             "age",
             "AGE",
-            6,
+            Fit(4, 6, 6, essential=True),
             lambda r, n: Cell(age_text(r.summary.created, n)),
             lambda r: -_never(r.summary.created),
             live=True,
         ),
-        Column("origin", "FROM", 22, lambda r, n: r.origin(), lambda r: r.origin().plain),
+        Column(
+            "origin", "FROM", Fit(8, 12, 36), lambda r, n: r.origin(), lambda r: r.origin().plain
+        ),
     )
 }
 
 CRONJOB_COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        NAMESPACE,
-        Column("name", "NAME", 28, _text(lambda r: r.name, "bold"), lambda r: r.name),
-        Column("schedule", "SCHEDULE", 16, _text(lambda r: r.outlook.schedule), lambda r: r.name),
+        _namespace(4),
+        _name(),
+        Column(
+            "schedule",
+            "SCHEDULE",
+            Fit(2, 9, 16, essential=True),
+            _text(lambda r: r.outlook.schedule),
+            lambda r: r.name,
+        ),
         Column(
             "timezone",
             "TIME ZONE",
-            16,
+            Fit(5, 10, 16),
             lambda r, n: literal(
                 r.outlook.time_zone or "UTC*", "" if r.outlook.time_zone else "dim"
             ),
@@ -419,21 +514,21 @@ CRONJOB_COLUMNS: dict[str, Column] = {
         Column(
             "suspend",
             "SUSP",
-            4,
+            Fit(8, 4, 4),
             lambda r, n: Cell("yes", "magenta") if r.outlook.suspended else Cell(""),
             lambda r: r.outlook.suspended,
         ),
         Column(
             "active",
             "ACT",
-            3,
+            Fit(9, 3, 3),
             lambda r, n: Cell(str(len(r.outlook.active))),
             lambda r: len(r.outlook.active),
         ),
         Column(
             "last_schedule",
             "LAST RUN",
-            8,
+            Fit(7, 8, 8),
             lambda r, n: Cell(
                 age_text(r.outlook.last_schedule, n) if r.outlook.last_schedule else "never"
             ),
@@ -443,7 +538,7 @@ CRONJOB_COLUMNS: dict[str, Column] = {
         Column(
             "next",
             "NEXT RUN",
-            12,
+            Fit(1, 9, 12, essential=True),
             lambda r, n: r.next_run(n),
             lambda r: _never(r.outlook.next_run),
             live=True,
@@ -451,65 +546,77 @@ CRONJOB_COLUMNS: dict[str, Column] = {
         Column(
             "last_success",
             "LAST OK",
-            8,
+            Fit(6, 7, 8),
             lambda r, n: Cell(
                 age_text(r.outlook.last_successful, n) if r.outlook.last_successful else "-"
             ),
             lambda r: -_never(r.outlook.last_successful),
             live=True,
         ),
-        Column("recent", "RECENT", 10, lambda r, n: r.strip(), lambda r: r.recent),
+        Column(
+            "recent",
+            "RECENT",
+            Fit(3, 8, 8, essential=True),
+            lambda r, n: r.strip(),
+            lambda r: r.recent,
+        ),
     )
 }
 
 POD_COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("name", "POD", 36, _text(lambda r: r.name), lambda r: r.name),
+        _name("POD", ""),
         Column(
             "index",
             "INDEX",
-            6,
+            Fit(2, 5, 6, essential=True),
             lambda r, n: Cell("" if r.index is None else str(r.index)),
             lambda r: -1 if r.index is None else r.index,
         ),
         Column(
             "phase",
             "PHASE",
-            12,
+            Fit(1, 9, 12, essential=True),
             lambda r, n: Cell(r.phase, POD_PHASE_STYLE.get(r.phase, "")),
             lambda r: r.phase,
         ),
         Column(
             "ready",
             "READY",
-            5,
+            Fit(6, 5, 5),
             lambda r, n: Cell("yes" if r.ready else "no"),
             lambda r: r.ready,
         ),
         Column(
             "exit",
             "EXIT",
-            5,
+            Fit(3, 4, 5, essential=True),
             lambda r, n: Cell(
                 "" if r.exit_code is None else str(r.exit_code),
                 "red" if r.exit_code else "",
             ),
             lambda r: -1 if r.exit_code is None else r.exit_code,
         ),
-        Column("reason", "REASON", 18, _text(lambda r: r.reason), lambda r: r.reason),
+        Column(
+            "reason",
+            "REASON",
+            Fit(4, 10, 18, essential=True),
+            _text(lambda r: r.reason),
+            lambda r: r.reason,
+        ),
         Column(
             "failures",
             "FAILS",
-            5,
+            Fit(7, 5, 5),
             _text(lambda r: r.failure_count),
             lambda r: r.failure_count,
         ),
-        Column("node", "NODE", 14, _text(lambda r: r.node), lambda r: r.node),
+        Column("node", "NODE", Fit(8, 8, 14), _text(lambda r: r.node), lambda r: r.node),
         Column(
             "age",
             "AGE",
-            6,
+            Fit(5, 6, 6, essential=True),
             lambda r, n: Cell(age_text(r.created, n)),
             lambda r: -_never(r.created),
             live=True,

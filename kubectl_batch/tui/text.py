@@ -9,7 +9,9 @@ Textual never parses as markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 
 # ESC-introduced sequences first (CSI ... final byte, OSC ... BEL/ST, two-byte escapes),
@@ -38,8 +40,9 @@ def clean(value: object) -> str:
 
 
 def literal(value: object, style: str = "") -> Text:
-    """A Text showing ``value`` exactly (cleaned), never interpreted as markup."""
-    return Text(clean(value), style=style, no_wrap=True, end="")
+    """A Text showing ``value`` exactly (cleaned), never interpreted as markup; cut to the
+    width it is shown in, it ends with ``…``."""
+    return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
 class Cell:
@@ -53,7 +56,7 @@ class Cell:
         self.text, self.style = text, style
 
     def __rich__(self) -> Text:
-        return Text(self.text, style=self.style, no_wrap=True, end="")
+        return Text(self.text, style=self.style, no_wrap=True, overflow="ellipsis", end="")
 
     @property
     def plain(self) -> str:
@@ -91,4 +94,30 @@ def labelled(label: str, value: Text | str, width: int, style: str = "") -> Text
     """One "label  value" line of a detail header; plain-string values are shown literally."""
     text = Text(f"{label:<{width}}", "bold dim")
     text.append_text(value if isinstance(value, Text) else literal(value, style))
+    return text
+
+
+def wrapped(value: object, style: str = "") -> Text:
+    """Like :func:`literal`, but wrapped onto more lines where it is shown, never cut."""
+    return Text(clean(value), style=style, end="")
+
+
+def packed(label: str, items: Sequence[str], width: int, columns: int = 0, style: str = "") -> Text:
+    """A "label  item  item" line of a detail header: where it would be wider than
+    ``columns`` (0: never), the items, each kept whole, go on to more lines indented under
+    the first one (a long item is then cut with ``…``)."""
+    rows: list[list[str]] = [[]]
+    used, room = 0, columns - width
+    for item in items:
+        item = clean(item)
+        add = cell_len(item) + (2 if rows[-1] else 0)
+        if columns > 0 and rows[-1] and used + add > room:
+            rows.append([])
+            used, add = 0, cell_len(item)
+        rows[-1].append(item)
+        used += add
+    text = labelled(label, "  ".join(rows[0]), width, style)
+    for row in rows[1:]:
+        text.append("\n" + " " * width)
+        text.append_text(literal("  ".join(row), style))
     return text

@@ -1,17 +1,23 @@
-"""Snapshots of every screen (fixed size, frozen clock, recorded objects).
+"""Snapshots of every screen (fixed size, frozen clock, recorded objects); the main and the
+detail screens at 80x24, 120x40 and 200x50, where their layout differs.
 
 Update after an intended change of the UI with ``pytest --snapshot-update``.
 """
 
 from __future__ import annotations
 
+import pytest
 from fixtures.tui_fakes import FakeKube, make_app, settle
 from test_tui_main import SIZE, select
 
 from kubectl_batch.tui.widgets.index_grid import IndexGrid
 
+SIZES = pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}"
+)
 
-def snap(snap_compare, *steps, app=None):
+
+def snap(snap_compare, *steps, app=None, size=SIZE):
     app = app or make_app()
 
     async def run_before(pilot) -> None:
@@ -25,7 +31,7 @@ def snap(snap_compare, *steps, app=None):
             await settle(pilot, app)
         await pilot.pause(0.3)
 
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def choose(name: str, table: str = "jobs"):
@@ -40,13 +46,26 @@ async def focus_grid(pilot, app) -> None:
     app.screen.query_one(IndexGrid).focus()
 
 
-def test_main_screen(snap_compare):
-    assert snap(snap_compare, choose("render-frames"))
+@SIZES
+def test_main_screen(snap_compare, size):
+    assert snap(snap_compare, choose("render-frames"), size=size)
 
 
-def test_job_detail_indexed(snap_compare):
+def test_main_screen_all_namespaces_wide(snap_compare):
+    assert snap(snap_compare, choose("render-frames"), "w", app=make_app(namespace=None))
+
+
+@SIZES
+def test_job_detail_indexed(snap_compare, size):
     assert snap(
-        snap_compare, choose("render-frames"), "enter", focus_grid, "right", "right", "right"
+        snap_compare,
+        choose("render-frames"),
+        "enter",
+        focus_grid,
+        "right",
+        "right",
+        "right",
+        size=size,
     )
 
 
@@ -58,12 +77,14 @@ def test_job_detail_backing_off(snap_compare):
     assert snap(snap_compare, choose("flaky-import"), "enter")
 
 
-def test_job_detail_pods_tab(snap_compare):
-    assert snap(snap_compare, choose("flaky-import"), "enter", "2")
+@SIZES
+def test_job_detail_pods_tab(snap_compare, size):
+    assert snap(snap_compare, choose("flaky-import"), "enter", "2", size=size)
 
 
-def test_cronjob_detail(snap_compare):
-    assert snap(snap_compare, choose("db-backup", "cronjobs"), "enter")
+@SIZES
+def test_cronjob_detail(snap_compare, size):
+    assert snap(snap_compare, choose("db-backup", "cronjobs"), "enter", size=size)
 
 
 def test_logs(snap_compare):
@@ -85,12 +106,20 @@ def test_help(snap_compare):
     assert snap(snap_compare, choose("etl-daily"), "question_mark")
 
 
+def test_help_at_80x24_wraps_what_does_not_fit(snap_compare):
+    assert snap(snap_compare, choose("etl-daily"), "question_mark", size=(80, 24))
+
+
 def test_suspend_confirmation(snap_compare):
     assert snap(snap_compare, choose("param-sweep-100k"), "s")
 
 
 def test_delete_preview(snap_compare):
     assert snap(snap_compare, choose("render-frames"), "D", "enter")
+
+
+def test_delete_preview_at_80x24(snap_compare):
+    assert snap(snap_compare, choose("render-frames"), "D", "enter", size=(80, 24))
 
 
 def test_yaml(snap_compare):

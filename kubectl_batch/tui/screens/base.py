@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from kubectl_batch.domain.jobs import (
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
     from kubectl_batch.tui.app import BatchApp
 
 Obj = dict[str, Any]
+
+
+def header_columns(screen: Screen, header: Widget) -> int:
+    """The cells each line of a detail header has: its width once laid out, else about
+    the screen's (its padding and the scrollbar)."""
+    return header.size.width or max(screen.size.width - 4, 20)
 
 
 class LiveScreen(Screen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from rich.text import Text
@@ -23,9 +23,15 @@ from kubectl_batch.tui.present import (
     job_row,
     pick,
 )
-from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
+from kubectl_batch.tui.screens.base import (
+    LiveScreen,
+    ObjectActions,
+    Selection,
+    header_columns,
+)
 from kubectl_batch.tui.screens.job_detail import EventRow, event_rows, fill_events
-from kubectl_batch.tui.text import clean, labelled, literal
+from kubectl_batch.tui.text import clean, labelled, packed, wrapped
+from kubectl_batch.tui.widgets.fitted_table import FittedTable
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
@@ -73,11 +79,45 @@ def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> 
     )
 
 
+LABEL_WIDTH = 16
+
+
 def _line(label: str, value: Text | str, style: str = "") -> Text:
-    return labelled(label, value, 16, style)
+    return labelled(label, value, LABEL_WIDTH, style)
 
 
-def header_text(model: CronJobModel, now: datetime) -> Text:
+def next_run_line(run: datetime, zone: tzinfo | None, now: datetime, columns: int = 0) -> Text:
+    """One fire time in the CronJob's zone, then locally and how far ahead. Where that is
+    wider than ``columns``, the local time is abbreviated (no date when it is the same
+    day, left out when it reads the same), then the line wraps."""
+    there = run.astimezone(zone) if zone is not None else run
+    local = run.astimezone()
+    when = f"{there:%a %Y-%m-%d %H:%M %Z}"
+    left = run - now
+    countdown = f"in {format_countdown(left)}" if left.total_seconds() > 0 else "due"
+    locally = [f"local {local:%a %Y-%m-%d %H:%M %Z}"]
+    if columns and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns:
+        if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
+            locally = []
+        elif local.date() == there.date():
+            locally = [f"local {local:%H:%M %Z}"]
+    line = Text(f"  {when}", "bold")
+    width = 2 + len(when)
+    for part, style in [*((p, "dim") for p in locally), (countdown, "")]:
+        if columns and width + 3 + len(part) > columns:
+            line.append("\n    ")
+            width = 4
+        else:
+            line.append("   ")
+            width += 3
+        line.append(part, style)
+        width += len(part)
+    return line
+
+
+def header_text(model: CronJobModel, now: datetime, columns: int = 0) -> Text:
+    """The CronJob's header; lines wider than ``columns`` (0: any width) wrap or are
+    abbreviated."""
     o, cj = model.outlook, model.cronjob
     assert o is not None and cj is not None
     spec = cj.get("spec") or {}
@@ -85,15 +125,17 @@ def header_text(model: CronJobModel, now: datetime) -> Text:
     title.append(o.state.value, CRON_STATE_STYLE[o.state] or "green")
     out = [title]
     if o.reason:
-        out.append(literal(o.reason, "italic " + (CRON_STATE_STYLE[o.state] or "")))
-    out.append(_line("schedule", f"{o.schedule}  ({o.zone_label})"))
-    policy = (
-        f"concurrency {o.concurrency_policy}  startingDeadlineSeconds "
-        f"{o.starting_deadline_seconds if o.starting_deadline_seconds is not None else '-'}  "
+        out.append(wrapped(o.reason, "italic " + (CRON_STATE_STYLE[o.state] or "")))
+    out.append(packed("schedule", [o.schedule, f"({o.zone_label})"], LABEL_WIDTH, columns))
+    deadline = o.starting_deadline_seconds
+    policy = [
+        f"concurrency {o.concurrency_policy}",
+        f"startingDeadlineSeconds {deadline if deadline is not None else '-'}",
         f"history: {spec.get('successfulJobsHistoryLimit', 3)} successful, "
-        f"{spec.get('failedJobsHistoryLimit', 1)} failed  suspend {str(o.suspended).lower()}"
-    )
-    out.append(_line("policy", policy))
+        f"{spec.get('failedJobsHistoryLimit', 1)} failed",
+        f"suspend {str(o.suspended).lower()}",
+    ]
+    out.append(packed("policy", policy, LABEL_WIDTH, columns))
     last = (
         f"{o.last_schedule:%Y-%m-%d %H:%M:%S}Z ({age_text(o.last_schedule, now)} ago)"
         if o.last_schedule
@@ -106,19 +148,13 @@ def header_text(model: CronJobModel, now: datetime) -> Text:
         else "none yet"
     )
     out.append(_line("last success", ok))
-    active = ", ".join(o.active) if o.active else "none"
-    out.append(_line("active jobs", active))
+    active = [f"{name}," for name in o.active[:-1]] + list(o.active[-1:]) or ["none"]
+    out.append(packed("active jobs", active, LABEL_WIDTH, columns))
     out.append(Text("next runs", "bold dim"))
     if not o.next_runs:
         out.append(Text("  none", "dim"))
     for run in o.next_runs:
-        zone = run.astimezone(o.zone) if o.zone is not None else run
-        local = run.astimezone()
-        line = Text(f"  {zone:%a %Y-%m-%d %H:%M %Z}", "bold")
-        line.append(f"   local {local:%a %Y-%m-%d %H:%M %Z}", "dim")
-        left = run - now
-        line.append(f"   in {format_countdown(left)}" if left.total_seconds() > 0 else "   due")
-        out.append(line)
+        out.append(next_run_line(run, o.zone, now, columns))
     return Text("\n").join(out)
 
 
@@ -135,11 +171,11 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         with VerticalScroll():
             yield Static("loading…", id="header", classes="detail-header")
             yield Static("Missed and skipped runs", classes="section-title", id="missed-title")
-            yield DataTable(id="missed", cursor_type="row", show_cursor=False)
+            yield FittedTable(id="missed", cursor_type="row", show_cursor=False)
             yield Static("History", classes="section-title")
             yield LiveTable(HISTORY_COLUMNS, id="history")
             yield Static("Events", classes="section-title")
-            yield DataTable(id="events", cursor_type="row", show_cursor=False)
+            yield FittedTable(id="events", cursor_type="row", show_cursor=False)
         yield Static("", id="hint")
         yield KeyFooter()
 
@@ -157,19 +193,28 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         if model.cronjob is None:
             self.query_one("#header", Static).update(Text("this cronjob was deleted", "bold red"))
             return
-        self.query_one("#header", Static).update(header_text(model, now))
+        self._header(now)
         self.query_one("#history", LiveTable).apply(model.history, now)
         self.query_one("#missed-title").display = bool(model.skipped)
-        missed = self.query_one("#missed", DataTable)
+        missed = self.query_one("#missed", FittedTable)
         missed.display = bool(model.skipped)
         fill_events(missed, model.skipped, now)
-        fill_events(self.query_one("#events", DataTable), model.events, now)
+        fill_events(self.query_one("#events", FittedTable), model.events, now)
         self.update_hint()
 
     def tick(self, now: datetime) -> None:
         if self.model is not None and self.model.cronjob is not None:
-            self.query_one("#header", Static).update(header_text(self.model, now))
+            self._header(now)
             self.query_one("#history", LiveTable).tick(now)
+
+    def _header(self, now: datetime) -> None:
+        """The header, wrapped to the width it has now."""
+        if self.model is not None and self.model.cronjob is not None:
+            header = self.query_one("#header", Static)
+            header.update(header_text(self.model, now, header_columns(self, header)))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self._header(self.app.clock()))
 
     def selection(self) -> Selection | None:
         """The keys act on the CronJob; `l` and enter on the Job selected in the history."""

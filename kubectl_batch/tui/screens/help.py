@@ -7,10 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from kubectl_batch.tui.keymap import KEYS, key_display
+from kubectl_batch.tui.layout import Want
 from kubectl_batch.tui.text import clean
+from kubectl_batch.tui.widgets.fitted_table import FittedTable
 
 
 class HelpScreen(ModalScreen):
@@ -25,14 +27,15 @@ class HelpScreen(ModalScreen):
             yield Label(
                 f"Keys: {self.below.__class__.__name__.removesuffix('Screen')}", id="dialog-title"
             )
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield FittedTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             yield Label("esc: close · ctrl+p: command palette", classes="dim")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("KEY", width=12, key="key")
-        table.add_column("WHAT IT DOES", width=52, key="what")
-        table.add_column("", width=40, key="why")
+        table = self.query_one(FittedTable)
+        # Narrower than the dialog would like, the descriptions and reasons wrap.
+        table.add_fitted_column("KEY", "key", Want(0, 6, 10, essential=True))
+        table.add_fitted_column("WHAT IT DOES", "what", Want(1, 24, 52, essential=True))
+        table.add_fitted_column("", "why", Want(2, 16, 40, essential=True))
         unavailable = getattr(self.below, "unavailable", lambda: {})()
         seen: set[str] = set()
         ours = {k.id: i for i, k in enumerate(KEYS.values())}
@@ -54,6 +57,7 @@ class HelpScreen(ModalScreen):
                 Text(key_display(key), "bold " + style),
                 Text(clean(binding.tooltip or binding.description), style),
                 Text(clean(reason), "dim italic"),
+                height=None,
             )
         table.focus()
 

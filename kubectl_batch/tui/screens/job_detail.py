@@ -19,6 +19,7 @@ from kubectl_batch.domain.index_progress import IndexDetail, IndexProgress, Inde
 from kubectl_batch.domain.jobs import JobSummary
 from kubectl_batch.domain.timeutil import format_countdown, parse_time
 from kubectl_batch.tui.keymap import bindings
+from kubectl_batch.tui.layout import Want
 from kubectl_batch.tui.present import (
     INDEX_STYLE,
     POD_COLUMNS,
@@ -29,8 +30,14 @@ from kubectl_batch.tui.present import (
     job_row,
     pod_row,
 )
-from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
-from kubectl_batch.tui.text import clean, labelled, literal
+from kubectl_batch.tui.screens.base import (
+    LiveScreen,
+    ObjectActions,
+    Selection,
+    header_columns,
+)
+from kubectl_batch.tui.text import clean, labelled, literal, packed, wrapped
+from kubectl_batch.tui.widgets.fitted_table import FittedTable
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
@@ -81,17 +88,28 @@ def event_rows(events: list[Obj]) -> list[EventRow]:
     return rows[:MAX_EVENTS]
 
 
-def fill_events(table: DataTable, rows: list[EventRow], now: datetime) -> None:
+#: The events tables' columns; narrower, the message is cut (with …) and OBJECT goes.
+EVENT_COLUMNS = (
+    ("age", "AGE", Want(0, 6, 8, essential=True)),
+    ("type", "TYPE", Want(1, 7, 7, essential=True)),
+    ("reason", "REASON", Want(2, 12, 20, essential=True)),
+    ("object", "OBJECT", Want(4, 12, 34)),
+    ("message", "MESSAGE", Want(3, 20, 70, essential=True)),
+)
+CONDITION_COLUMNS = (
+    ("type", "TYPE", Want(0, 12, 18, essential=True)),
+    ("status", "STATUS", Want(1, 6, 6, essential=True)),
+    ("reason", "REASON", Want(2, 12, 22, essential=True)),
+    ("since", "SINCE", Want(4, 5, 7, essential=True)),
+    ("message", "MESSAGE", Want(3, 16, 70, essential=True)),
+)
+
+
+def fill_events(table: FittedTable, rows: list[EventRow], now: datetime) -> None:
     """Events change rarely and are few: keyed rows, added or updated in place."""
     if not table.columns:
-        for key, label, width in (
-            ("age", "AGE", 6),
-            ("type", "TYPE", 8),
-            ("reason", "REASON", 22),
-            ("object", "OBJECT", 34),
-            ("message", "MESSAGE", 70),
-        ):
-            table.add_column(label, key=key, width=width)
+        for key, label, want in EVENT_COLUMNS:
+            table.add_fitted_column(label, key, want)
     shown = {k.value for k in table.rows}
     fresh = {r.uid for r in rows}
     for key in shown - fresh:
@@ -163,7 +181,8 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
     return labelled(label, value, 14, style)
 
 
-def header_text(model: JobModel, now: datetime) -> Text:
+def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
+    """The Job's header; lines wider than ``columns`` (0: any width) wrap."""
     s, job = model.summary, model.job
     assert s is not None and job is not None
     spec = job.get("spec") or {}
@@ -173,7 +192,7 @@ def header_text(model: JobModel, now: datetime) -> Text:
         title.append(f"  {clean(s.reason)}", "bold")
     out = [title]
     if s.message:
-        out.append(literal(s.message, "italic"))
+        out.append(wrapped(s.message, "italic"))
     progress = Text(f"{s.completions}  ")
     if s.spec_completions:
         progress.append_text(
@@ -217,7 +236,7 @@ def header_text(model: JobModel, now: datetime) -> Text:
             policy.append(f"{key} {spec[key]}")
     if spec.get("suspend"):
         policy.append("suspend true")
-    out.append(_line("spec", "  ".join(policy)))
+    out.append(packed("spec", policy, 14, columns))
     if s.owner_cronjob:
         origin = f"cronjob/{s.owner_cronjob}" + (" (manual run)" if s.is_manual else "")
         if s.scheduled_time:
@@ -315,7 +334,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             with TabPane("Overview", id="overview"), VerticalScroll():
                 yield Static("loading…", id="header", classes="detail-header")
                 yield Static("Conditions", classes="section-title")
-                yield DataTable(id="conditions", cursor_type="row", show_cursor=False)
+                yield FittedTable(id="conditions", cursor_type="row", show_cursor=False)
                 with Vertical(id="indexes"):
                     yield Static("Indexes", classes="section-title", id="indexes-title")
                     with Horizontal(id="overview-columns"):
@@ -327,21 +346,15 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             with TabPane("Pods", id="pods-tab"):
                 yield LiveTable(list(POD_COLUMNS.values()), id="pods")
             with TabPane("Events", id="events-tab"):
-                yield DataTable(id="events", cursor_type="row")
+                yield FittedTable(id="events", cursor_type="row")
         yield Static("", id="hint")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="job detail")
-        table = self.query_one("#conditions", DataTable)
-        for key, label, width in (
-            ("type", "TYPE", 18),
-            ("status", "STATUS", 6),
-            ("reason", "REASON", 26),
-            ("since", "SINCE", 7),
-            ("message", "MESSAGE", 70),
-        ):
-            table.add_column(label, key=key, width=width)
+        table = self.query_one("#conditions", FittedTable)
+        for key, label, want in CONDITION_COLUMNS:
+            table.add_fitted_column(label, key, want)
         self.query_one("#indexes").display = False
 
     # -- live -------------------------------------------------------------------------
@@ -356,7 +369,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             self.query_one("#header", Static).update(Text("this job was deleted", "bold red"))
             self.update_hint()
             return
-        self.query_one("#header", Static).update(header_text(model, now))
+        self._header(now)
         self._conditions(model, now)
         indexes = self.query_one("#indexes")
         indexes.display = model.progress is not None
@@ -366,7 +379,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
             self.query_one("#ranges", Static).update(ranges_text(model.progress))
             grid.set_progress(model.progress)
         self.query_one("#pods", LiveTable).apply(model.pods, now)
-        fill_events(self.query_one("#events", DataTable), model.events, now)
+        fill_events(self.query_one("#events", FittedTable), model.events, now)
         self._index_detail(now)
         self.update_hint()
 
@@ -386,9 +399,18 @@ class JobDetailScreen(ObjectActions, LiveScreen):
     def tick(self, now: datetime) -> None:
         if self.model is None or self.model.job is None:
             return
-        self.query_one("#header", Static).update(header_text(self.model, now))
+        self._header(now)
         self.query_one("#pods", LiveTable).tick(now)
         self._index_detail(now)
+
+    def _header(self, now: datetime) -> None:
+        """The header, wrapped to the width it has now."""
+        if self.model is not None and self.model.job is not None:
+            header = self.query_one("#header", Static)
+            header.update(header_text(self.model, now, header_columns(self, header)))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(lambda: self._header(self.app.clock()))
 
     # -- the index grid -----------------------------------------------------------------
     @on(IndexGrid.Selected)

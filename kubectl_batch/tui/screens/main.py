@@ -21,6 +21,7 @@ from kubectl_batch.tui.present import (
     CronJobRow,
     JobRow,
     RowSorter,
+    TableCell,
     cronjob_columns,
     cronjob_row,
     job_columns,
@@ -42,7 +43,7 @@ class MainModel:
     cronjobs: list[CronJobRow]
     jobs: list[JobRow]
     #: Cells of the job rows that changed, rendered off the UI thread.
-    job_cells: dict[str, list[Text]]
+    job_cells: dict[str, list[TableCell]]
     total_cronjobs: int
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
@@ -183,7 +184,7 @@ class MainScreen(ObjectActions, LiveScreen):
 
     BINDINGS = [
         *ObjectActions.OBJECT_BINDINGS,
-        *bindings("filter", "selector", "namespace", "context", "sort", "reverse"),
+        *bindings("filter", "selector", "namespace", "context", "sort", "reverse", "wide"),
     ]
 
     def __init__(self) -> None:
@@ -345,7 +346,7 @@ class MainScreen(ObjectActions, LiveScreen):
 
     def action_sort(self) -> None:
         table = self._table()
-        keys = [c.key for c in table.columns_spec]
+        keys = table.visible_keys or [c.key for c in table.columns_spec]
         current, reverse = self.sorts[str(table.id)]
         nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
         self._sort_by(table, nxt, False)
@@ -354,6 +355,11 @@ class MainScreen(ObjectActions, LiveScreen):
         table = self._table()
         column, reverse = self.sorts[str(table.id)]
         self._sort_by(table, column, not reverse)
+
+    def action_wide(self) -> None:
+        """Every column at its preferred width (sideways scroll), or the fitted layout."""
+        for table in self.query(LiveTable):
+            table.wide = not table.wide
 
     def on_live_table_sort_requested(self, event: LiveTable.SortRequested) -> None:
         column, reverse = self.sorts[str(event.table.id)]

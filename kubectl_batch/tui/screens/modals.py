@@ -12,10 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kubectl_batch.tui.layout import Fit, Want, want
 from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.widgets.fitted_table import FittedTable
 
 
 class Dialog(ModalScreen):
@@ -220,8 +222,7 @@ class DeletePreviewScreen(YesNoDialog):
         with Vertical(id="dialog", classes="wide"):
             yield Label("Delete: preview", id="dialog-title")
             yield Static(summary, classes="dialog-line")
-            table: DataTable = DataTable(id="delete-targets", cursor_type="row")
-            yield table
+            yield FittedTable(id="delete-targets", cursor_type="row")
             with Horizontal(id="dialog-buttons"):
                 yield Button(
                     f"Delete {len(targets)} (y)",
@@ -232,12 +233,27 @@ class DeletePreviewScreen(YesNoDialog):
                 yield Button("Cancel (n)", id="cancel")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("KIND", key="kind", width=8)
-        table.add_column("NAMESPACE", key="namespace", width=16)
-        table.add_column("NAME", key="name", width=40)
-        table.add_column("JOBS", key="jobs", width=5)
-        table.add_column("PODS", key="pods", width=5)
+        table = self.query_one(FittedTable)
+        # Names are as wide as the longest, and cut (with …) before the counts go off the
+        # dialog's edge.
+        targets = self.plan.targets
+        table.add_fitted_column("KIND", "kind", Want(0, 7, 8, essential=True))
+        table.add_fitted_column(
+            "NAMESPACE",
+            "namespace",
+            want(
+                Fit(2, 9, 20, essential=True),
+                9,
+                max((len(t.namespace) for t in targets), default=0),
+            ),
+        )
+        table.add_fitted_column(
+            "NAME",
+            "name",
+            want(Fit(1, 16, 40, essential=True), 4, max((len(t.name) for t in targets), default=0)),
+        )
+        table.add_fitted_column("JOBS", "jobs", Want(4, 4, 5, essential=True))
+        table.add_fitted_column("PODS", "pods", Want(3, 4, 5, essential=True))
         for t in self.plan.targets:
             jobs = getattr(t, "jobs", 0)
             table.add_row(

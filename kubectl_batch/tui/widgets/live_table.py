@@ -4,24 +4,31 @@
 added, gone rows removed, changed cells updated with ``update_cell`` and the order fixed
 with one ``sort``, all inside ``app.batch_update()``; it never clears and re-adds.
 :meth:`LiveTable.tick` re-renders only the time-dependent cells of the visible rows.
+
+Its columns are laid out by :func:`kubectl_batch.tui.layout.fit` for the table's width:
+every column stays in the DataTable (cells are kept for all of them), a hidden one just
+takes no cells on screen, so a resize changes widths, never rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 
-from kubectl_batch.tui.present import Column
-from kubectl_batch.tui.text import CellText
+from kubectl_batch.tui.layout import fit, want
+from kubectl_batch.tui.present import Column, TableCell
+from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
@@ -33,13 +40,14 @@ ADD_PER_FRAME = 2500
 
 def render_cells(
     columns: Sequence[Column], rows: Sequence[Any], now: datetime
-) -> dict[str, list[CellText]]:
+) -> dict[str, list[TableCell]]:
     """Cells of rows, rendered where it is cheap to (the refresher thread)."""
     return {row.uid: [c.render(row, now) for c in columns] for row in rows}
 
 
-class LiveTable(DataTable):
-    """Rows keyed by uid, cells from :class:`Column` renderers."""
+class LiveTable(HidingTable):
+    """Rows keyed by uid, cells from :class:`Column` renderers, columns laid out for the
+    table's width (``wide``: all of them, scrolled sideways)."""
 
     class SortRequested(Message):
         def __init__(self, table: LiveTable, column: str) -> None:
@@ -58,14 +66,19 @@ class LiveTable(DataTable):
         self._columns: tuple[Column, ...] = tuple(columns)
         self._live = tuple(c for c in self._columns if c.live)
         self._rows: dict[str, Any] = {}
-        self._cells: dict[str, list[CellText]] = {}
+        self._cells: dict[str, list[TableCell]] = {}
         self._order: list[str] = []
         self._pending: (
-            tuple[Sequence[Any], datetime, Mapping[str, list[CellText]] | None] | None
+            tuple[Sequence[Any], datetime, Mapping[str, list[TableCell]] | None] | None
         ) = None
         self._continuing = False
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self._wide = False
+        #: Length of the longest value of each column sized by its content.
+        self._longest: dict[str, int] = {}
+        self._sized = self._sized_by()
+        self._widths: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -73,13 +86,59 @@ class LiveTable(DataTable):
     # -- structure ----------------------------------------------------------------------
     def _add_columns(self) -> None:
         for c in self._columns:
-            self.add_column(self._label(c), width=c.width, key=c.key)
+            self.add_hideable_column(self._label(c), c.key, c.fit.preferred)
+        self._widths = ()
+        self.fit_columns()
 
     def _label(self, column: Column) -> Text:
-        label = Text(column.label, end="")
+        label = Text(column.label, end="", no_wrap=True, overflow="ellipsis")
         if column.key == self.sort_column:
             label.append(" ▼" if self.sort_reverse else " ▲", "bold")
         return label
+
+    # -- layout -------------------------------------------------------------------------
+    @property
+    def wide(self) -> bool:
+        return self._wide
+
+    @wide.setter
+    def wide(self, value: bool) -> None:
+        self._wide = value
+        self.fit_columns()
+
+    @property
+    def visible_keys(self) -> list[str]:
+        """The keys of the columns on screen, in order."""
+        return [c.key for c, w in zip(self._columns, self._widths, strict=False) if w > 0]
+
+    def fit_columns(self) -> None:
+        """Lay the columns out for the table's width (once per resize, sort, scope or
+        longest-name change; never per row)."""
+        available = self.size.width - self.styles.scrollbar_size_vertical
+        if available <= 0 or not self.columns:
+            return
+        wants = [
+            want(
+                c.fit,
+                self._label(c).cell_len,
+                self._longest.get(c.key, 0) if c.sized_by else None,
+            )
+            for c in self._columns
+        ]
+        widths = tuple(fit(wants, available, 2 * self.cell_padding, self._wide))
+        if widths == self._widths:
+            return
+        self._widths = widths
+        self.set_widths(widths)
+        self._set_virtual_size()
+        self.refresh()
+
+    def _sized_by(self) -> tuple[tuple[str, Callable[[Any], str]], ...]:
+        """(key, getter) of the columns sized by their longest value."""
+        return tuple((c.key, attrgetter(c.sized_by)) for c in self._columns if c.sized_by)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_columns()
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Change the columns (a scope change, not a live update): rebuilds the table."""
@@ -90,6 +149,8 @@ class LiveTable(DataTable):
         self._rows.clear()
         self._cells.clear()
         self._order = []
+        self._longest.clear()
+        self._sized = self._sized_by()
         self._add_columns()
 
     def show_sort(self, column: str | None, reverse: bool) -> None:
@@ -98,6 +159,8 @@ class LiveTable(DataTable):
             col = self.columns.get(c.key)  # type: ignore[call-overload]
             if col is not None:
                 col.label = self._label(c)
+        self._widths = ()  # the sorted column's label is wider by its arrow
+        self.fit_columns()
         self.refresh()
 
     @property
@@ -133,14 +196,14 @@ class LiveTable(DataTable):
             self.move_cursor(row=self.get_row_index(uid), animate=False)
 
     # -- updates --------------------------------------------------------------------------
-    def _render(self, row: Any, now: datetime) -> list[CellText]:
+    def _render(self, row: Any, now: datetime) -> list[TableCell]:
         return [c.render(row, now) for c in self._columns]
 
     def apply(
         self,
         rows: Sequence[Any],
         now: datetime,
-        cells: Mapping[str, list[CellText]] | None = None,
+        cells: Mapping[str, list[TableCell]] | None = None,
     ) -> None:
         """Show ``rows`` (in this order), changing only what differs.
 
@@ -153,6 +216,13 @@ class LiveTable(DataTable):
         selected = self.selected_uid
         fresh = {r.uid: r for r in rows}
         gone = [uid for uid in self._rows if uid not in fresh]
+        # The longest names: a name never changes, so only rows that come can make one
+        # longer; only when a row with the longest goes are they all measured again (len of
+        # a DNS name: one cell a character; never a rendered cell).
+        sized, longest = self._sized, dict(self._longest)
+        if any(len(get(self._rows[u])) >= longest.get(k, 0) for k, get in sized for u in gone):
+            longest = {k: max(map(len, map(get, rows)), default=0) for k, get in sized}
+            sized = ()
         added = 0
         complete = True
         with self.app.batch_update():
@@ -171,6 +241,9 @@ class LiveTable(DataTable):
             for row in rows:
                 old = self._rows.get(row.uid)
                 if old is None:
+                    for key, get in sized:
+                        if len(get(row)) > longest.get(key, 0):
+                            longest[key] = len(get(row))
                     if added >= ADD_PER_FRAME:
                         complete = False
                         continue
@@ -185,6 +258,9 @@ class LiveTable(DataTable):
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
                     self._update(row, new or self._render(row, now))
                     self._rows[row.uid] = row
+            if longest != self._longest:
+                self._longest = longest
+                self.fit_columns()
             if not complete:
                 if not self._continuing:
                     self._continuing = True
@@ -211,7 +287,7 @@ class LiveTable(DataTable):
         """Every row of the last :meth:`apply` is shown."""
         return not self._continuing
 
-    def _update(self, row: Any, cells: list[CellText]) -> None:
+    def _update(self, row: Any, cells: list[TableCell]) -> None:
         old = self._cells[row.uid]
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
             if cell != old[i]:
@@ -252,8 +328,9 @@ class LiveTable(DataTable):
     # -- measuring ------------------------------------------------------------------------
     # DataTable measures every new cell for its column's content width, and when an updated
     # cell is narrower than the widest, it measures the whole column again: at 10,000 rows
-    # a status change cost a full column walk. Our columns have fixed widths and our rows
-    # one line (apply adds them so): content widths are never used, so skip the measuring.
+    # a status change cost a full column walk. Our widths come from the layout (fit_columns)
+    # and our rows are one line (apply adds them so): content widths are never used, so skip
+    # the measuring.
     # Both are DataTable's internal hooks; a table with an auto-width column keeps them.
     def _fixed_layout(self) -> bool:
         # add_row is always called with the default height of one line (no auto height).
@@ -267,6 +344,9 @@ class LiveTable(DataTable):
         if not self._fixed_layout():
             super()._update_dimensions(new_rows)
             return
+        self._set_virtual_size()
+
+    def _set_virtual_size(self) -> None:
         width = sum(c.get_render_width(self) for c in self.columns.values())
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(

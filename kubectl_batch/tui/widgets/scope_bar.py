@@ -71,6 +71,9 @@ class ScopeBar(Static):
         if self._extra:
             left.append(" · " + self._extra, "cyan")
         width = self.size.width or 140
+        room = width - self._connection.cell_len - 2
+        if left.cell_len > room > 0:  # the connection state stays whole; the scope is cut
+            left.truncate(room, overflow="ellipsis")
         pad = max(1, width - left.cell_len - self._connection.cell_len - 1)
         left.append(" " * pad)
         left.append_text(self._connection)

@@ -2,13 +2,16 @@
 BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a file.
 
     python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
+                               [--rescan SECONDS]
 
 Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "rows", "t": ...}  every Job and CronJob is on screen (pods may still be listing);
   {"event": "table", "t": ..., "jobs": N, "cronjobs": C, "rss_kb": ...}  first complete table
       (Jobs, CronJobs and pods listed, and the Jobs and CronJobs tables hold every one),
       stamped after the screen was refreshed with it;
-  {"event": "seen", "t": ..., "name": ..., "visible": bool}  a watched Job's row shows Complete;
+  {"event": "seen", "t": ..., "name": ..., "visible": bool}  a watched Job's row shows Complete
+      (watched: rows named PREFIX... at the first table; with --rescan, also those added
+      later, looked for every SECONDS, and forgotten once their row is gone);
   {"event": "requests", "items": [[t, method, path, watch], ...]}  every API request, at exit
       (SIGTERM) and every 5 s.
 Nothing here changes what the app does; it only wraps two methods to observe them.
@@ -39,6 +42,9 @@ def main() -> int:
     parser.add_argument("--size", default="200x50")
     parser.add_argument("--watch", default="latency-")
     parser.add_argument("--namespace", default=None, help="default: all namespaces")
+    parser.add_argument(
+        "--rescan", type=float, default=0, help="look for new watched rows every SECONDS"
+    )
     opts = parser.parse_args()
     width, height = (int(x) for x in opts.size.split("x"))
     out = open(opts.report, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
@@ -141,12 +147,16 @@ def main() -> int:
         if not opts.watch:
             return
         watched = state["watched"]
-        if not state.get("scanned"):
-            state["scanned"] = True
+        now = time.monotonic()
+        if not state.get("scanned") or (opts.rescan and now >= state["scanned"] + opts.rescan):
+            state["scanned"] = now
+            rows = jobs.rows_by_uid
+            for uid in [u for u in watched if u not in rows]:  # deleted: forget it
+                seen.discard(watched.pop(uid))
             watched.update(
                 (uid, row.name)
-                for uid, row in jobs.rows_by_uid.items()
-                if getattr(row, "name", "").startswith(opts.watch)
+                for uid, row in rows.items()
+                if uid not in watched and getattr(row, "name", "").startswith(opts.watch)
             )
         for uid, name in watched.items():
             if name in seen:

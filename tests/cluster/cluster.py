@@ -213,10 +213,12 @@ def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
             next_start = time.monotonic() + 2  # a component that keeps crashing: not in a spin
             log(f"restarting {', '.join(dead)} of cluster {NAME} (its data is kept)")
             for component in dead:
-                # kwokctl checks a pid with kill(pid, 0), which a zombie or a reused pid
-                # passes: forget pids that name no live component.
-                (_workdir() / "pids" / f"{component}.pid").unlink(missing_ok=True)
-            kwokctl(binaries, "start", "cluster", "--timeout=60s", check=False, timeout=90)
+                if not _adopt(component):
+                    # kwokctl checks a pid with kill(pid, 0), which a zombie or a reused pid
+                    # passes: forget pids that name no live component.
+                    (_workdir() / "pids" / f"{component}.pid").unlink(missing_ok=True)
+            if dead_components():
+                kwokctl(binaries, "start", "cluster", "--timeout=60s", check=False, timeout=90)
             started += [c for c in dead if c not in started]
         if not dead_components() and answers() and _leases_renewed_since(since):
             log(f"cluster {NAME} is back with its data")
@@ -267,13 +269,30 @@ def _process(component: str) -> Path | None:
     pid_file = _workdir() / "pids" / f"{component}.pid"
     try:
         proc = Path(f"/proc/{int(pid_file.read_text().strip())}")
-        stat = proc.joinpath("stat").read_text()
-        argv0 = proc.joinpath("cmdline").read_bytes().split(b"\0", 1)[0]
     except (OSError, ValueError):
         return None
-    if stat.rpartition(")")[2].split()[0] in ("Z", "X"):
-        return None
-    return proc if os.fsdecode(argv0) == str(_workdir() / "bin" / component) else None
+    return proc if _runs(proc, component) else None
+
+
+def _runs(proc: Path, component: str) -> bool:
+    """``proc`` is a live (not zombie) process of this cluster's ``component``."""
+    try:
+        stat = proc.joinpath("stat").read_text()
+        argv0 = proc.joinpath("cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    alive = stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+    return alive and os.fsdecode(argv0) == str(_workdir() / "bin" / component)
+
+
+def _adopt(component: str) -> bool:
+    """Find a running ``component`` of this cluster that its pid file does not name (the
+    file was overwritten by a start that failed, say, on the port it holds) and record it."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and _runs(proc, component):
+            (_workdir() / "pids" / f"{component}.pid").write_text(proc.name)
+            return True
+    return False
 
 
 def dead_components() -> list[str]:
@@ -309,23 +328,25 @@ def _launch(component: str, record: dict) -> None:
 def restart_component(component: str = "kube-apiserver", down_for: float = 0.0) -> None:
     """Crash one control-plane process (SIGKILL) and start it again with its exact command
     line; like a supervisor, also bring back any other component that died meanwhile (the
-    controller manager exits when it cannot renew its leader lease)."""
-    records = {c: _launch_record(p) for c in COMPONENTS if (p := _process(c))}
-    proc = _process(component)
-    os.kill(int(proc.name), 9)
-    while proc.exists():
-        time.sleep(0.05)
-    time.sleep(down_for)
-    _launch(component, records[component])
-    deadline = time.monotonic() + 60
-    while kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{component} did not come back within 60 s")
-        time.sleep(0.2)
-    time.sleep(1)
-    for other, record in records.items():
-        if other != component and _process(other) is None:
-            _launch(other, record)
+    controller manager exits when it cannot renew its leader lease). Holds the cluster's
+    lock meanwhile, so that an `up` elsewhere does not restart the component itself."""
+    with _locked():
+        records = {c: _launch_record(p) for c in COMPONENTS if (p := _process(c))}
+        proc = _process(component)
+        os.kill(int(proc.name), 9)
+        while _runs(proc, component):
+            time.sleep(0.05)
+        time.sleep(down_for)
+        _launch(component, records[component])
+        deadline = time.monotonic() + 60
+        while kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{component} did not come back within 60 s")
+            time.sleep(0.2)
+        time.sleep(1)
+        for other, record in records.items():
+            if other != component and _process(other) is None:
+                _launch(other, record)
 
 
 def down() -> None:

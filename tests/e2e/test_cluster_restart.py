@@ -155,6 +155,18 @@ def test_up_restarts_the_whole_control_plane_and_keeps_the_data(own):
     assert "reusing running cluster" in cli(own, "up").stderr
 
 
+def test_up_adopts_a_running_component_its_pid_file_lost(own):
+    """A pid file naming another program (a reused pid, or a start that lost the race for
+    the port): the component still runs, and starting a second one would fail on its port."""
+    running = pids(own)
+    (own._workdir() / "pids" / "kube-scheduler.pid").write_text(str(os.getpid()))
+    assert cli(own, "status", check=False).returncode == 1
+
+    cli(own, "up")
+    assert pids(own) == running  # found again, nothing started twice
+    assert cli(own, "status", check=False).returncode == 0
+
+
 def test_up_recreate_starts_an_empty_cluster(own):
     before = put_data(own, "keep-3")
     out = cli(own, "up", "--recreate").stderr

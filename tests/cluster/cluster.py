@@ -211,15 +211,15 @@ def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
         dead = dead_components()
         if dead and time.monotonic() >= next_start:
             next_start = time.monotonic() + 2  # a component that keeps crashing: not in a spin
-            log(f"restarting {', '.join(dead)} of cluster {NAME} (its data is kept)")
-            for component in dead:
-                if not _adopt(component):
+            dead = [c for c in dead if not _adopt(c)]
+            if dead:
+                log(f"restarting {', '.join(dead)} of cluster {NAME} (its data is kept)")
+                for component in dead:
                     # kwokctl checks a pid with kill(pid, 0), which a zombie or a reused pid
                     # passes: forget pids that name no live component.
                     (_workdir() / "pids" / f"{component}.pid").unlink(missing_ok=True)
-            if dead_components():
                 kwokctl(binaries, "start", "cluster", "--timeout=60s", check=False, timeout=90)
-            started += [c for c in dead if c not in started]
+                started += [c for c in dead if c not in started]
         if not dead_components() and answers() and _leases_renewed_since(since):
             log(f"cluster {NAME} is back with its data")
             return started

@@ -56,39 +56,94 @@ def names(items: list[dict]) -> list[tuple[str, str]]:
     return [(o["metadata"]["namespace"], o["metadata"]["uid"]) for o in items]
 
 
+def job_shape(job: dict) -> tuple:
+    spec, status = job["spec"], job.get("status") or {}
+    return (
+        spec.get("completionMode"),
+        tuple(sorted(c["type"] for c in status.get("conditions") or () if c["status"] == "True")),
+        bool(status.get("failedIndexes")),
+        bool(status.get("active")),
+        bool(spec.get("suspend")),
+        bool(job["metadata"].get("ownerReferences")),
+    )
+
+
+def cronjob_shape(cronjob: dict) -> tuple:
+    spec, status = cronjob["spec"], cronjob.get("status") or {}
+    return (
+        bool(spec.get("suspend")),
+        "timeZone" in spec,
+        "startingDeadlineSeconds" in spec,
+        bool(status.get("active")),
+    )
+
+
+def one_of_each(items: list[dict], shape) -> set[str]:
+    firsts: dict[tuple, str] = {}
+    for item in items:
+        firsts.setdefault(shape(item), item["metadata"]["uid"])
+    return set(firsts.values())
+
+
+async def show_tab(pilot, detail, tab: str) -> None:
+    detail.action_tab(tab)
+    await pilot.pause()
+
+
+async def shown(pilot, app, screen, uid: str) -> None:
+    """Let ``screen`` show the object ``uid`` (the refresher builds, the screen shows)."""
+    screen.uid = uid
+    app.poke()
+    for _ in range(200):
+        await pilot.pause()
+        model = screen.model
+        obj = getattr(model, "job", None) or getattr(model, "cronjob", None)
+        if obj is not None and obj["metadata"]["uid"] == uid:
+            return
+    raise AssertionError(f"{uid} never shown")
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_screen_of_every_job_and_cronjob_opens(size):
+    """Every object in its detail screen (a Job's index grid moved to several indexes);
+    one object of each shape opened as a user does, with its three tabs, logs, YAML, help
+    and every dialog its keys open."""
     data = shapes()
     app = make_app(data, namespace=None)
+    job_keys = one_of_each(data["jobs"], job_shape)
+    cronjob_keys = one_of_each(data["cronjobs"], cronjob_shape)
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
-        for job in data["jobs"]:
-            uid, name = job["metadata"]["uid"], job["metadata"]["name"]
-            app.push_screen(JobDetailScreen(uid))
+        for screen_type, items, keys, wanted in (
+            (JobDetailScreen, data["jobs"], "lysrD?", job_keys),
+            (CronJobDetailScreen, data["cronjobs"], "ystD?", cronjob_keys),
+        ):
+            # Every object, one after the other, in one detail screen.
+            detail = screen_type(items[0]["metadata"]["uid"])
+            app.push_screen(detail)
             await settle(pilot, app)
-            detail = app.screen
-            assert isinstance(detail, JobDetailScreen)
-            assert name[: size[0] // 3] in screen_text(app), name
-            for tab in "213":
-                await pilot.press(tab)
-                await pilot.pause()
-            await pilot.press("1")
-            grids = detail.query(IndexGrid)
-            if grids and job["spec"].get("completionMode") == "Indexed":
-                grids.first().focus()
-                await pilot.press("home", "right", "right", "down", "end", "pageup")
-                await pilot.pause()
-            await keys_and_back(pilot, app, "lysrD?", JobDetailScreen)
+            for item in items:
+                await shown(pilot, app, detail, item["metadata"]["uid"])
+                grids = detail.query(IndexGrid)
+                if grids and item["spec"].get("completionMode") == "Indexed":
+                    grids.first().focus()
+                    await pilot.press("home", "right", "right", "down", "end", "pageup")
+                name = item["metadata"]["name"]
+                assert name[: size[0] // 3] in screen_text(app), name
             await back_to(pilot, app, MainScreen)
-        for cronjob in data["cronjobs"]:
-            uid, name = cronjob["metadata"]["uid"], cronjob["metadata"]["name"]
-            app.push_screen(CronJobDetailScreen(uid))
-            await settle(pilot, app)
-            assert isinstance(app.screen, CronJobDetailScreen)
-            assert name[: size[0] // 3] in screen_text(app), name
-            await keys_and_back(pilot, app, "ystD?", CronJobDetailScreen)
-            await back_to(pilot, app, MainScreen)
+            # One of each shape, opened anew, every tab and key.
+            for item in items:
+                uid = item["metadata"]["uid"]
+                if uid not in wanted:
+                    continue
+                app.push_screen(screen_type(uid))
+                await settle(pilot, app)
+                if screen_type is JobDetailScreen:
+                    for tab in ("pods", "events", "overview"):
+                        await show_tab(pilot, app.screen, tab)
+                await keys_and_back(pilot, app, keys, screen_type)
+                await back_to(pilot, app, MainScreen)
         assert app.failures == []
     assert app.return_code in (None, 0)
 

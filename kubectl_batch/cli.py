@@ -42,7 +42,7 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D401 - argparse's name
         raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(self, args=None, namespace=None):
         if args is not None:
             args = _kubectl_dry_run(list(args))
         return super().parse_known_args(args, namespace)
@@ -55,7 +55,7 @@ def _kubectl_dry_run(argv: list[str]) -> list[str]:
     """``--dry-run=server`` as the bare ``--dry-run`` flag, ``--dry-run=none`` as no flag
     (kubectl's values; a bare flag never takes the next word as its value, as in kubectl);
     ``--insecure-skip-tls-verify=true|false`` likewise."""
-    out = []
+    out: list[str] = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]

@@ -136,7 +136,9 @@ def run_suspend(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> i
             where = f"in namespace {namespace}" if scope else "in any namespace"
             plural = " or ".join(k.lower() + "s" for k in kinds)
             raise ActionError(f'no {plural} {where} match selector "{args.selector}"')
-        todo = [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o) for o in objects]
+        todo: list[tuple[str, str, str, dict | None]] = [
+            (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o) for o in objects
+        ]
     else:
         refs = parse_refs(args.objects, ("Job", "CronJob"))
         todo = [(kind, namespace, name, None) for kind, name in refs]

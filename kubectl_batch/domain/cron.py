@@ -581,11 +581,12 @@ class Schedule:
         """Up to ``count`` successive fire times after ``after`` (fewer if robfig gives up)."""
         zone = _resolve_zone(tz)
         out: list[datetime] = []
-        ns: int | None = _instant_ns(after, "after")
+        ns = _instant_ns(after, "after")
         for _ in range(count):
-            ns = self._next_ns(ns, zone)
-            if ns is None:
+            got = self._next_ns(ns, zone)
+            if got is None:
                 break
+            ns = got
             out.append(_to_datetime(ns))
         return out
 

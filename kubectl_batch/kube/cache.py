@@ -147,7 +147,7 @@ class _Reflector(threading.Thread):
         ):
             if self.stopping.is_set():
                 return
-            kind, obj = event.get("type"), event.get("object") or {}
+            kind, obj = event.get("type") or "", event.get("object") or {}
             if kind == "ERROR":
                 if obj.get("code") == 410:
                     raise _Gone
@@ -369,8 +369,8 @@ class ClusterCache:
                     # the rows last saw, and no entry outlives a deleted Job.
                     self._pods_changed.pop(job_uid, None)
         elif kind == "Event":
-            target = _event_target(obj)
-            events = self._events_by_uid.get(target or "")
+            target = _event_target(obj) or ""
+            events = self._events_by_uid.get(target)
             if events is not None:
                 events.pop(_uid(obj), None)
                 if not events:

@@ -131,11 +131,10 @@ def parse_keymap(data: object, origin: str = "keymap") -> tuple[dict[str, str], 
     """(binding id -> keys, warnings). Unknown ids and non-string keys are warned about."""
     if not isinstance(data, dict):
         raise KeymapError(f"{origin}: expected a mapping of binding id to keys")
-    if isinstance(data.get("keys"), dict):
-        data = data["keys"]
+    entries: dict = data["keys"] if isinstance(data.get("keys"), dict) else data
     keymap: dict[str, str] = {}
     warnings: list[str] = []
-    for id_, keys in data.items():
+    for id_, keys in entries.items():
         if id_ not in KEYS:
             warnings.append(f"{origin}: unknown binding id {id_!r}")
             continue

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,10 @@ KEYS: dict[str, Key] = {
 }
 
 
-def bindings(*ids: str) -> list[Binding]:
-    """Textual bindings (with ids, so the keymap can rebind them) for these keys."""
-    out = []
+def bindings(*ids: str) -> list[BindingType]:
+    """Textual bindings (with ids, so the keymap can rebind them) for these keys: a
+    ``BINDINGS`` list as Textual types it."""
+    out: list[BindingType] = []
     for id_ in ids:
         k = KEYS[id_]
         out.append(

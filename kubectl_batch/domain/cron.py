@@ -592,7 +592,6 @@ class Schedule:
 
 
 _NEXT_MEMO: dict[tuple[Schedule, int, _Zone], int | None] = {}
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -622,13 +621,15 @@ class SpecSchedule(Schedule):
         # (most recent and upcoming runs share them; a live view recomputes every CronJob
         # on each change), and walking the calendar the way robfig does is slow in Python.
         key = (self, ns, zone)
-        got = _NEXT_MEMO.get(key, _MISSING)
-        if got is _MISSING:
-            got = self._walk_next_ns(ns, zone)  # ScheduleLoopError is raised, not memoized
-            if len(_NEXT_MEMO) >= 16384:
-                _NEXT_MEMO.clear()
-            _NEXT_MEMO[key] = got
-        return got  # type: ignore[return-value]
+        try:
+            return _NEXT_MEMO[key]
+        except KeyError:
+            pass
+        got = self._walk_next_ns(ns, zone)  # ScheduleLoopError is raised, not memoized
+        if len(_NEXT_MEMO) >= 16384:
+            _NEXT_MEMO.clear()
+        _NEXT_MEMO[key] = got
+        return got
 
     def _walk_next_ns(self, ns: int, zone: _Zone, jump: bool = True) -> int | None:
         """robfig's ``SpecSchedule.Next``, line by line.

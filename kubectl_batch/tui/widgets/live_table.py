@@ -25,6 +25,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
@@ -156,7 +157,7 @@ class LiveTable(HidingTable):
     def show_sort(self, column: str | None, reverse: bool) -> None:
         self.sort_column, self.sort_reverse = column, reverse
         for c in self._columns:
-            col = self.columns.get(c.key)  # type: ignore[call-overload]
+            col = self.columns.get(ColumnKey(c.key))
             if col is not None:
                 col.label = self._label(c)
         self._widths = ()  # the sorted column's label is wider by its arrow

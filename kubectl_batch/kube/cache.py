@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.config import ConfigError
@@ -135,7 +136,7 @@ class _Reflector(threading.Thread):
             "resourceVersion": self.version,
         }
 
-        def opened(response):
+        def opened(response: Any) -> None:
             self._response = response
             self.cache._set_state(self.resource.kind, Phase.CONNECTED)
             backoff.reset()

@@ -5,7 +5,7 @@ one-pod Job per index) or the whole Job (``rerun``). New Jobs carry their lineag
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,7 +182,9 @@ class RetryState:
     todo: IndexSet
 
 
-def _retries_of(jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]):
+def _retries_of(
+    jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
     uid = meta_of(original).get("uid")
     name = meta_of(original).get("name")
     for j in jobs:

@@ -269,7 +269,7 @@ def run_delete(
     return 1 if failed else 0
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, ApiClient, TextIO, TextIO], int]] = {
     "suspend": run_suspend,
     "resume": run_suspend,
     "trigger": run_trigger,

@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -364,7 +364,11 @@ def _resolve_zone(tz: tzinfo | str | None) -> _Zone:
 _ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
 
 
-def _remembered(memo: dict, key: Any, make: Callable[[Any], Any], limit: int) -> Any:
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remembered(memo: dict[_K, _V], key: _K, make: Callable[[_K], _V], limit: int) -> _V:
     """``make(key)``, remembered in ``memo`` (emptied when it reaches ``limit``: the TUI runs
     for hours); errors are raised, not remembered."""
     value = memo.get(key)

@@ -178,7 +178,7 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
     return outlook(CronState.SCHEDULED, "")
 
 
-def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict:
+def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict[str, Any]:
     return dict(zone=zone, state=state, reason=reason, pending_run=None, next_runs=())
 
 

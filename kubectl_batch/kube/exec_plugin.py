@@ -95,7 +95,10 @@ class ExecPlugin:
             now = datetime.now(timezone.utc)
             if force or current is None or (current.expires and now > current.expires):
                 interactive = self._interactive()
-                run = lambda: self._run(interactive)  # noqa: E731
+
+                def run() -> ExecResult:
+                    return self._run(interactive)
+
                 # A plugin that may talk to the user gets the terminal from the UI.
                 result = self.around(run) if interactive and self.around else run()
                 self._result = result

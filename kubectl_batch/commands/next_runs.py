@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
@@ -199,7 +199,7 @@ def _relative(when: datetime, now: datetime) -> str:
     return f"in {format_duration(when - now)}"
 
 
-def _local(when: datetime, zone) -> str:
+def _local(when: datetime, zone: tzinfo | None) -> str:
     """A fire time in the CronJob's zone, offset shown: 2026-03-27 09:00+01:00."""
     local = when.astimezone(zone)
     text = local.isoformat(sep=" ", timespec="seconds")

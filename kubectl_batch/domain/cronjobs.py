@@ -13,6 +13,7 @@ startingDeadlineSeconds, its most recent missed time runs at once.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -110,7 +111,12 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
     except ScheduleLoopError as exc:
         return CronJobOutlook(**base, **_no_runs(zone, CronState.NEVER, str(exc)))
 
-    def outlook(state: CronState, reason: str, runs=upcoming, pending_run=pending):
+    def outlook(
+        state: CronState,
+        reason: str,
+        runs: Iterable[datetime] = upcoming,
+        pending_run: datetime | None = pending,
+    ) -> CronJobOutlook:
         return CronJobOutlook(
             **base,
             zone=zone,
@@ -172,7 +178,7 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
     return outlook(CronState.SCHEDULED, "")
 
 
-def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict:
+def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict[str, Any]:
     return dict(zone=zone, state=state, reason=reason, pending_run=None, next_runs=())
 
 

@@ -105,6 +105,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 def find_condition(job: Obj, cond_type: str) -> Obj | None:
     """The first condition of this type (``findConditionByType``)."""
+    c: Obj
     for c in _status(job).get("conditions") or ():
         if c.get("type") == cond_type:
             return c
@@ -206,7 +207,8 @@ def owner_cronjob(obj: Obj) -> str | None:
     """Name of the controlling CronJob (controller ownerReference of kind CronJob)."""
     for ref in _meta(obj).get("ownerReferences") or ():
         if ref.get("controller") is True and ref.get("kind") == "CronJob":
-            return ref.get("name")
+            name: str | None = ref.get("name")
+            return name
     return None
 
 
@@ -285,6 +287,7 @@ def is_pod_failed(pod: Obj, job: Obj) -> bool:
 
 
 def is_pod_ready(pod: Obj) -> bool:
+    c: Obj
     for c in _status(pod).get("conditions") or ():
         if c.get("type") == "Ready":
             return c.get("status") == "True"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.config import ConfigError
@@ -135,7 +136,7 @@ class _Reflector(threading.Thread):
             "resourceVersion": self.version,
         }
 
-        def opened(response):
+        def opened(response: Any) -> None:
             self._response = response
             self.cache._set_state(self.resource.kind, Phase.CONNECTED)
             backoff.reset()
@@ -147,7 +148,7 @@ class _Reflector(threading.Thread):
         ):
             if self.stopping.is_set():
                 return
-            kind, obj = event.get("type"), event.get("object") or {}
+            kind, obj = event.get("type") or "", event.get("object") or {}
             if kind == "ERROR":
                 if obj.get("code") == 410:
                     raise _Gone
@@ -369,8 +370,8 @@ class ClusterCache:
                     # the rows last saw, and no entry outlives a deleted Job.
                     self._pods_changed.pop(job_uid, None)
         elif kind == "Event":
-            target = _event_target(obj)
-            events = self._events_by_uid.get(target or "")
+            target = _event_target(obj) or ""
+            events = self._events_by_uid.get(target)
             if events is not None:
                 events.pop(_uid(obj), None)
                 if not events:

@@ -383,7 +383,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             return not isinstance(self.screen, MainScreen)
         return True
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # (async as App's: dispatched the same way)
         from kubectl_batch.tui.screens.main import MainScreen
 
         if not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:

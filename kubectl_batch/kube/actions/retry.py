@@ -5,7 +5,7 @@ one-pod Job per index) or the whole Job (``rerun``). New Jobs carry their lineag
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +54,16 @@ CONTROLLER_TEMPLATE_LABELS = (
 
 def _copy_template(template: Mapping[str, Any]) -> Obj:
     """The pod template without what the API server set for the original Job."""
-    template = copy.deepcopy(dict(template))
-    tmeta = dict(template.get("metadata") or {})
+    copied = copy.deepcopy(dict(template))
+    tmeta = dict(copied.get("metadata") or {})
     labels = {
         k: v for k, v in (tmeta.get("labels") or {}).items() if k not in CONTROLLER_TEMPLATE_LABELS
     }
     tmeta["labels"] = labels
     for key in ("creationTimestamp", "uid", "resourceVersion", "name", "generateName"):
         tmeta.pop(key, None)
-    template["metadata"] = tmeta
-    return template
+    copied["metadata"] = tmeta
+    return copied
 
 
 def _job_labels(job: Mapping[str, Any]) -> dict[str, str]:
@@ -182,7 +182,9 @@ class RetryState:
     todo: IndexSet
 
 
-def _retries_of(jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]):
+def _retries_of(
+    jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
     uid = meta_of(original).get("uid")
     name = meta_of(original).get("name")
     for j in jobs:
@@ -296,15 +298,15 @@ def retry_failed_indexes(
         )
     created: list[str] = []
     for index in state.todo:
+
+        def build(n: str, i: int = index) -> Obj:
+            return retry_job_for_index(job, i, n)
+
+        def make_name(i: int = index) -> str:
+            return name_with(job_name, f"-retry-{i}-{random_suffix()}")
+
         try:
-            made = create_job(
-                client,
-                namespace,
-                lambda n, i=index: retry_job_for_index(job, i, n),
-                None,
-                lambda i=index: name_with(job_name, f"-retry-{i}-{random_suffix()}"),
-                dry_run,
-            )
+            made = create_job(client, namespace, build, None, make_name, dry_run)
         except ActionError as exc:
             done = ", ".join(created) or "none"
             raise ActionError(

@@ -113,13 +113,17 @@ def retry_kind(job: Obj) -> str | None:
     return None
 
 
-class ObjectActions:
+if TYPE_CHECKING:  # checked as the LiveScreen it is mixed into (its app, query_one, ...)
+    _ObjectActionsBase = LiveScreen
+else:
+    _ObjectActionsBase = object
+
+
+class ObjectActions(_ObjectActionsBase):
     """Keys acting on the selected object. Mixed into a :class:`LiveScreen`."""
 
     OBJECT_BINDINGS = bindings("open", "logs", "suspend", "trigger", "retry", "delete", "yaml")
     OBJECT_ACTIONS = frozenset({"open", "logs", "suspend", "trigger", "retry", "delete", "yaml"})
-
-    app: BatchApp
 
     # -- what subclasses provide --------------------------------------------------------
     def selection(self) -> Selection | None:
@@ -223,8 +227,8 @@ class ObjectActions:
         if shown == getattr(self, "_shown_keys", None):
             return
         self._shown_keys = shown
-        self.refresh_bindings()  # type: ignore[attr-defined]
-        for line in self.query("#hint"):  # type: ignore[attr-defined]
+        self.refresh_bindings()
+        for line in self.query("#hint"):
             assert isinstance(line, Static)
             line.update(hint)
 
@@ -244,6 +248,7 @@ class ObjectActions:
             return
         from kubectl_batch.tui.screens.logs import LogsScreen, LogTarget
 
+        target: LogTarget | None
         if sel.kind == "Pod":
             target = LogTarget.for_pod(sel.obj)
         elif sel.index is not None and sel.job is not None:

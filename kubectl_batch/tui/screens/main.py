@@ -147,12 +147,12 @@ class RowBuilder:
                 uid = (cj.get("metadata") or {}).get("uid", "")
                 owned = self._owned.get(uid, ())
                 sig = _signature(cj, owned)
-                known = self._crons.get(uid)
-                if known is not None and known[0] == sig and _still_valid(known[1], now):
-                    crons[uid] = known
+                kept = self._crons.get(uid)
+                if kept is not None and kept[0] == sig and _still_valid(kept[1], now):
+                    crons[uid] = kept
                 else:
-                    row = cronjob_row(cj, owned, now)
-                    crons[uid] = (sig, _valid_until(row), row)
+                    cron_row = cronjob_row(cj, owned, now)
+                    crons[uid] = (sig, _valid_until(cron_row), cron_row)
                 cron_rows.append(crons[uid][2])
             self._crons = crons
             expires = min(

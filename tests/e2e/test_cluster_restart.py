@@ -8,7 +8,6 @@ own pid files (and checked to run from its own directory). Creating it takes sec
 from __future__ import annotations
 
 import base64
-import importlib.util
 import os
 import signal
 import subprocess
@@ -22,22 +21,13 @@ import pytest
 import yaml
 from conftest import Kubectl, job_manifest
 
+from benchmarks import clusters as bench_clusters
+
 CLUSTER_PY = Path(__file__).resolve().parents[1] / "cluster" / "cluster.py"
 
 
 def cluster_module(name: str) -> ModuleType:
-    """tests/cluster/cluster.py bound to cluster ``name`` (it reads KBT_CLUSTER_NAME)."""
-    old = os.environ.get("KBT_CLUSTER_NAME")
-    os.environ["KBT_CLUSTER_NAME"] = name
-    try:
-        spec = importlib.util.spec_from_file_location(f"cluster_{name}", CLUSTER_PY)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    finally:
-        if old is None:
-            os.environ.pop("KBT_CLUSTER_NAME", None)
-        else:
-            os.environ["KBT_CLUSTER_NAME"] = old
+    module = bench_clusters.cluster_module(name)
     assert name == module.NAME
     return module
 

@@ -16,8 +16,6 @@ from kubectl_batch.tui.screens.job_detail import JobDetailScreen
 from kubectl_batch.tui.screens.main import MainScreen
 from kubectl_batch.tui.widgets.live_table import LiveTable
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture
 def state_dir(tmp_path, monkeypatch):
@@ -45,6 +43,7 @@ async def the_app_still_works(pilot, app) -> None:
     assert "after-the-failure" in app.screen.query_one("#jobs", LiveTable).rows_by_uid
 
 
+@pytest.mark.asyncio
 async def test_a_screen_failing_to_show_is_contained_and_logged(state_dir, monkeypatch):
     monkeypatch.setattr(JobDetailScreen, "show", boom)
     app = make_app()
@@ -65,6 +64,7 @@ async def test_a_screen_failing_to_show_is_contained_and_logged(state_dir, monke
     assert app.return_code in (None, 0)
 
 
+@pytest.mark.asyncio
 async def test_a_failing_key_is_contained(state_dir, monkeypatch):
     monkeypatch.setattr(MainScreen, "action_yaml", boom)
     app = make_app()
@@ -76,6 +76,7 @@ async def test_a_failing_key_is_contained(state_dir, monkeypatch):
         await the_app_still_works(pilot, app)
 
 
+@pytest.mark.asyncio
 async def test_a_screen_failing_to_compose_is_contained(state_dir, monkeypatch):
     monkeypatch.setattr(CronJobDetailScreen, "compose", boom)
     app = make_app()

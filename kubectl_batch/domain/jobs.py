@@ -20,10 +20,10 @@ here):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from .clock import Clock
 from .indexes import IndexSet
@@ -43,6 +43,7 @@ __all__ = [
     "JobSummary",
     "Lineage",
     "completions_text",
+    "controller_of",
     "find_condition",
     "has_backoff_limit_per_index",
     "has_job_condition",
@@ -57,6 +58,7 @@ __all__ = [
     "is_pod_terminating",
     "is_suspended",
     "job_status_text",
+    "jobs_by_cronjob",
     "only_replace_failed_pods",
     "owner_cronjob",
     "pod_completion_index",
@@ -203,13 +205,46 @@ def _reason(job: Obj, status: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def owner_cronjob(obj: Obj) -> str | None:
-    """Name of the controlling CronJob (controller ownerReference of kind CronJob)."""
-    for ref in _meta(obj).get("ownerReferences") or ():
-        if ref.get("controller") is True and ref.get("kind") == "CronJob":
-            name: str | None = ref.get("name")
-            return name
+def _cronjob_controller_ref(obj: Obj) -> Obj | None:
+    """The ownerReference of the CronJob that controls ``obj``: ``controller`` is the
+    boolean true (as the API server writes it; a string ``"true"`` does not count), the
+    kind is CronJob and the group is batch. The one rule for "a CronJob owns this Job"."""
+    refs: list[Obj] = _meta(obj).get("ownerReferences") or []
+    for ref in refs:
+        if (
+            ref.get("controller") is True
+            and ref.get("kind") == "CronJob"
+            and str(ref.get("apiVersion") or "").startswith("batch/")
+        ):
+            return ref
     return None
+
+
+def controller_of(obj: Obj) -> str | None:
+    """uid of the CronJob that controls ``obj`` (see :func:`_cronjob_controller_ref`)."""
+    ref = _cronjob_controller_ref(obj)
+    return (ref.get("uid") or None) if ref is not None else None
+
+
+def owner_cronjob(obj: Obj) -> str | None:
+    """Name of the controlling CronJob (the same rule as :func:`controller_of`)."""
+    ref = _cronjob_controller_ref(obj)
+    return ref.get("name") if ref is not None else None
+
+
+J = TypeVar("J", bound=Obj)
+
+
+def jobs_by_cronjob(jobs: Iterable[J]) -> dict[str, list[J]]:
+    """The Jobs of each controlling CronJob's uid (:func:`controller_of`), oldest first."""
+    by_owner: dict[str, list[J]] = {}
+    for job in jobs:
+        owner = controller_of(job)
+        if owner:
+            by_owner.setdefault(owner, []).append(job)
+    for owned in by_owner.values():
+        owned.sort(key=lambda j: _meta(j).get("creationTimestamp") or "")
+    return by_owner
 
 
 @dataclass(frozen=True)

@@ -605,10 +605,10 @@ CRONJOBS_PATH = "/apis/batch/v1/namespaces/ns/cronjobs"
 def delete_client(extra=None):
     a = job("a", metadata={"labels": {"sel": "go"}})
     b = job("b", metadata={"labels": {"sel": "go"}})
-    owned = job(
-        "owned",
-        metadata={"ownerReferences": [{"kind": "CronJob", "uid": "cj-uid", "controller": True}]},
-    )
+    ref = {"apiVersion": "batch/v1", "kind": "CronJob", "uid": "cj-uid", "controller": True}
+    owned = job("owned", metadata={"ownerReferences": [ref]})
+    # Not the CronJob's: "controller" is not the boolean true (one rule: domain.jobs).
+    stray = job("stray", metadata={"ownerReferences": [dict(ref, controller="true")]})
     pods = {
         "items": [
             {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": uid}}}
@@ -617,7 +617,7 @@ def delete_client(extra=None):
     }
     routes = {
         ("GET", JOBS_PATH): lambda p, body: {
-            "items": [a, b] if (p or {}).get("labelSelector") else [a, b, owned]
+            "items": [a, b] if (p or {}).get("labelSelector") else [a, b, owned, stray]
         },
         ("GET", CRONJOBS_PATH): {"items": [CRONJOB]},
         ("GET", "/api/v1/namespaces/ns/pods"): pods,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kubectl_batch.domain.jobs import controller_of
 from kubectl_batch.kube.actions.common import (
     ActionError,
     ActionResult,
@@ -82,10 +83,9 @@ def _owned_jobs(client: ApiClient, namespace: str | None) -> dict[str, list[str]
     try:
         for jobs, _ in list_pages(client, JOBS, namespace):
             for job in jobs:
-                meta = meta_of(job)
-                for ref in meta.get("ownerReferences") or ():
-                    if ref.get("kind") == "CronJob" and ref.get("controller") is True:
-                        owned.setdefault(ref.get("uid", ""), []).append(meta.get("uid", ""))
+                owner = controller_of(job)
+                if owner:
+                    owned.setdefault(owner, []).append(meta_of(job).get("uid", ""))
     except ApiError as exc:
         if exc.status == 403:
             return None

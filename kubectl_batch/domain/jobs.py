@@ -40,6 +40,7 @@ __all__ = [
     "JOB_TRACKING_FINALIZER",
     "RETRY_INDEXES_ANNOTATION",
     "RETRY_OF_LABEL",
+    "SuspendWarning",
     "JobSummary",
     "Lineage",
     "completions_text",
@@ -64,6 +65,7 @@ __all__ = [
     "pod_completion_index",
     "read_lineage",
     "summarize_job",
+    "suspend_warning",
 ]
 
 #: Label on a Job re-running (part of) another Job: the original Job's name.
@@ -125,6 +127,40 @@ def is_job_finished(job: Obj) -> bool:
     return any(
         c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
         for c in _status(job).get("conditions") or ()
+    )
+
+
+@dataclass(frozen=True)
+class SuspendWarning:
+    """What suspending a Job costs, in the words both the CLI and the TUI show."""
+
+    #: What suspending does to its active pods (names as written: the UI cleans them).
+    suspending: str
+    #: What resuming it later does.
+    resuming: str
+
+    def __str__(self) -> str:
+        return f"{self.suspending} {self.resuming}"
+
+
+def suspend_warning(job: Obj, active: int | None = None) -> SuspendWarning | None:
+    """What suspending this Job does to its ``active`` pods (default ``status.active``),
+    for a confirmation; None when suspending it costs nothing (a CronJob, no active pods,
+    already suspended, finished)."""
+    if job.get("kind", "Job") != "Job" or is_suspended(job) or is_job_finished(job):
+        return None
+    if active is None:
+        active = _status(job).get("active") or 0
+    if active <= 0:
+        return None
+    meta = _meta(job)
+    resuming = "Resuming later restarts them and resets the job's start time"
+    if _spec(job).get("activeDeadlineSeconds") is not None:
+        resuming += " (and so its activeDeadlineSeconds)"
+    return SuspendWarning(
+        f"Suspending job {meta.get('namespace', '')}/{meta.get('name', '')} deletes its "
+        f"{active} active pod(s); they are not counted as failures.",
+        resuming + ".",
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "RETRY_INDEXES_ANNOTATION",
     "RETRY_OF_LABEL",
     "SuspendWarning",
+    "LEGACY_CONTROLLER_UID_LABEL",
     "JobSummary",
     "Lineage",
     "completions_text",
@@ -77,7 +78,10 @@ COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
 INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
 JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+#: Label the API server puts on every Job's pods (and its selector): the Job's uid.
 CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
+#: The same label as written before Kubernetes 1.27 (still set alongside it).
+LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
 CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 CRONJOB_INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
 #: ``spec.managedBy`` value meaning the built-in Job controller.

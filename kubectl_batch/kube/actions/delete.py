@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kubectl_batch.domain.jobs import controller_of
+from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL, controller_of
 from kubectl_batch.kube.actions.common import (
     ActionError,
     ActionResult,
@@ -18,7 +18,7 @@ from kubectl_batch.kube.actions.common import (
     select_objects,
 )
 from kubectl_batch.kube.client import ApiClient, ApiError
-from kubectl_batch.kube.resources import JOB_POD_SELECTOR, JOBS, PODS, list_pages
+from kubectl_batch.kube.resources import JOBS, PODS, list_pages
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _count_pods(client: ApiClient, namespace: str | None) -> dict[str, int] | No
     try:
         for pods, _ in list_pages(client, PODS, namespace):  # PODS selects Jobs' pods
             for pod in pods:
-                uid = (meta_of(pod).get("labels") or {}).get(JOB_POD_SELECTOR)
+                uid = (meta_of(pod).get("labels") or {}).get(CONTROLLER_UID_LABEL)
                 if uid:
                     counts[uid] = counts.get(uid, 0) + 1
     except ApiError as exc:

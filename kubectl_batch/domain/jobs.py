@@ -65,7 +65,6 @@ __all__ = [
     "owner_cronjob",
     "pod_completion_index",
     "read_lineage",
-    "summarize_job",
     "suspend_warning",
 ]
 
@@ -484,7 +483,3 @@ class JobSummary:
             is_manual=annotations.get(CRONJOB_INSTANTIATE_ANNOTATION) == "manual",
             lineage=read_lineage(job),
         )
-
-
-def summarize_job(job: Obj, clock: Clock) -> JobSummary:
-    return JobSummary.from_job(job, clock)

@@ -120,6 +120,12 @@ def _client(args: argparse.Namespace) -> ApiClient:
     return connect(args)
 
 
+def _scope(args: argparse.Namespace, client: ApiClient) -> str | None:
+    from kubectl_batch.commands.connect import scope_namespace
+
+    return scope_namespace(args, client)
+
+
 def _finished_job_to_change(kind: str, obj: dict | None, suspend: bool) -> bool:
     if obj is None or kind != "Job" or not is_job_finished(obj):
         return False
@@ -133,7 +139,7 @@ def run_suspend(args: argparse.Namespace, client: ApiClient, out: TextIO, err: T
         if any("/" in w for w in args.objects):
             raise ActionError("give either objects by name or -l SELECTOR, not both")
         kinds = parse_kinds(args.objects, None)
-        scope = None if args.all_namespaces else namespace
+        scope = _scope(args, client)
         objects = select_objects(client, kinds, scope, args.selector)
         if not objects:
             where = f"in namespace {namespace}" if scope else "in any namespace"
@@ -233,7 +239,7 @@ def run_delete(
             "delete selects by label: use -l SELECTOR (and --kind jobs|cronjobs|all), not names"
         )
     kinds = parse_delete_kinds(args.kind)
-    scope = None if args.all_namespaces else client.config.namespace
+    scope = _scope(args, client)
     plan = plan_delete(client, scope, args.selector or "", kinds, allow_all=args.all)
     n = len(plan.targets)
     where = f"namespace {plan.namespace}" if plan.namespace else "all namespaces"

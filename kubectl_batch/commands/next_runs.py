@@ -81,12 +81,12 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
 
 
 def _live(args: argparse.Namespace, now: datetime) -> int:
-    from kubectl_batch.commands.connect import connect
+    from kubectl_batch.commands.connect import connect, scope_namespace
     from kubectl_batch.domain.cronjobs import cronjob_outlook
     from kubectl_batch.kube.resources import CRONJOBS, list_pages
 
     client = connect(args)
-    namespace = None if args.all_namespaces else client.config.namespace
+    namespace = scope_namespace(args, client)
     outlooks: list[CronJobOutlook] = []
     by_name: dict[str, dict] = {}
     # One paginated LIST. Each page is computed as it comes: the next one is already

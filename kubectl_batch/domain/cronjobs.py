@@ -29,6 +29,7 @@ from kubectl_batch.domain.cron import (
     parse_schedule,
     schedule_anchor,
 )
+from kubectl_batch.domain.jobs import jobs_by_cronjob
 from kubectl_batch.domain.timeutil import parse_time
 
 Obj = dict[str, Any]
@@ -206,17 +207,9 @@ def _hhmm(t: datetime, zone: tzinfo) -> str:
 
 
 def owned_jobs(cronjob: Obj, jobs: list[Obj]) -> list[Obj]:
-    """The CronJob's own Jobs (controller ownerReference by uid), oldest first."""
+    """The CronJob's own Jobs (:func:`~.jobs.controller_of` is its uid), oldest first."""
     uid = (cronjob.get("metadata") or {}).get("uid")
-    mine = [
-        j
-        for j in jobs
-        if any(
-            ref.get("uid") == uid and ref.get("controller")
-            for ref in (j.get("metadata") or {}).get("ownerReferences") or []
-        )
-    ]
-    return sorted(mine, key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""))
+    return jobs_by_cronjob(jobs).get(uid, []) if uid else []
 
 
 def remaining(when: datetime | None, now: datetime) -> timedelta | None:

@@ -119,7 +119,7 @@ def jobs(draw) -> tuple[dict, list[dict]]:
         meta = pod["metadata"]
         meta["uid"], meta["name"] = f"pod-{i}", f"{JOB['metadata']['name']}-{i}"
         meta["creationTimestamp"] = draw(times)
-        if indexed:
+        if indexed and completions:  # an Indexed Job of 0 completions has no index
             index = str(draw(st.integers(0, completions - 1)))
             meta["annotations"]["batch.kubernetes.io/job-completion-index"] = index
             meta["labels"]["batch.kubernetes.io/job-completion-index"] = index

@@ -13,6 +13,7 @@ from kubectl_batch.domain.indexes import IndexSet
 from kubectl_batch.domain.jobs import (
     COMPLETION_INDEX_ANNOTATION,
     CONTROLLER_UID_LABEL,
+    LEGACY_CONTROLLER_UID_LABEL,
     RETRY_INDEXES_ANNOTATION,
     RETRY_OF_LABEL,
     has_job_condition,
@@ -45,7 +46,7 @@ COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
 #: Labels the API server puts on a Job's pod template; a copy must not carry them.
 CONTROLLER_TEMPLATE_LABELS = (
     CONTROLLER_UID_LABEL,
-    "controller-uid",
+    LEGACY_CONTROLLER_UID_LABEL,
     "batch.kubernetes.io/job-name",
     "job-name",
     COMPLETION_INDEX_ANNOTATION,  # the label of the same name, set on pods (1.28+)

@@ -27,6 +27,7 @@ from kubectl_batch.domain.jobs import (
     is_pod_active,
     is_suspended,
     job_status_text,
+    suspend_warning,
 )
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.services import Access
@@ -271,18 +272,14 @@ class ObjectActions(_ObjectActionsBase):
         lines: list[Text | str] = []
         if sel.kind == "Job" and suspend:
             running = [p for p in sel.pods if is_pod_active(p)]
-            lines.append(
-                Text(
-                    f"Suspending job {clean(sel.namespace)}/{clean(sel.name)} deletes its "
-                    f"{len(running)} active pod(s); they are not counted as failures.",
-                    "bold",
-                )
-            )
-            for pod in running[:20]:
-                lines.append(literal(f"  • {_meta(pod).get('name', '')} will be terminated"))
-            if len(running) > 20:
-                lines.append(f"  … and {len(running) - 20} more")
-            lines.append("Resuming later restarts them and resets the job's start time.")
+            warning = suspend_warning(sel.obj, active=len(running))
+            if warning is not None:
+                lines.append(Text(clean(warning.suspending), "bold"))
+                for pod in running[:20]:
+                    lines.append(literal(f"  • {_meta(pod).get('name', '')} will be terminated"))
+                if len(running) > 20:
+                    lines.append(f"  … and {len(running) - 20} more")
+                lines.append(clean(warning.resuming))
         elif sel.kind == "Job":
             lines.append(
                 f"Resuming job {sel.namespace}/{sel.name} creates its pods again; its start "

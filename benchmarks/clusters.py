@@ -7,7 +7,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
@@ -54,19 +53,11 @@ class BenchCluster:
 
     def up(self) -> None:
         """Start the cluster: resume a stopped one (keeping its data), else create it."""
-        if self.mod.answers():
-            return
-        workdir = self.mod._workdir()
-        if (workdir / "etcd").exists() and self.mod.KUBECONFIG.exists():
-            say(f"starting the stopped cluster {self.name}")
-            self._kwokctl("start", "cluster", check=False)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                if self.mod.answers():
-                    return
-                time.sleep(1)
-            say(f"{self.name} did not come back: re-creating it")
-        self.mod.up()
+        try:
+            self.mod.up()  # restarts the stopped components of an existing cluster
+        except SystemExit as failed:
+            say(f"{self.name} did not come back ({failed}): re-creating it")
+            self.mod.up(recreate=True)
 
     def stop(self) -> None:
         self._kwokctl("stop", "cluster", check=False)

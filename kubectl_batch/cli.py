@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from kubectl_batch import __version__
 
@@ -39,10 +40,12 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports errors the way kubectl does: `error: ...`, exit code 1, and
     takes kubectl's ``--dry-run=server|none`` spellings of the ``--dry-run`` flag."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's name
+    def error(self, message: str) -> NoReturn:  # noqa: D401 - argparse's name
         raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(  # type: ignore[override]  # one signature for typeshed's overloads
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
         if args is not None:
             args = _kubectl_dry_run(list(args))
         return super().parse_known_args(args, namespace)
@@ -55,7 +58,7 @@ def _kubectl_dry_run(argv: list[str]) -> list[str]:
     """``--dry-run=server`` as the bare ``--dry-run`` flag, ``--dry-run=none`` as no flag
     (kubectl's values; a bare flag never takes the next word as its value, as in kubectl);
     ``--insecure-skip-tls-verify=true|false`` likewise."""
-    out = []
+    out: list[str] = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return out + argv[i:]

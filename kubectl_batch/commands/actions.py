@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kubectl_batch.domain.jobs import is_job_finished
 from kubectl_batch.kube.actions import (
@@ -28,6 +28,9 @@ from kubectl_batch.kube.actions import (
     trigger_cronjob,
 )
 from kubectl_batch.kube.actions.common import is_kind, target_of
+
+if TYPE_CHECKING:
+    from kubectl_batch.kube.client import ApiClient
 
 DRY_RUN_SUFFIX = " (server dry run)"  # kubectl's words for a dryRun=All request
 
@@ -111,10 +114,16 @@ def _print_error(text: str, err: TextIO) -> None:
 # ----------------------------------------------------------------------- commands
 
 
-def _client(args: argparse.Namespace):
+def _client(args: argparse.Namespace) -> ApiClient:
     from kubectl_batch.commands.connect import connect
 
     return connect(args)
+
+
+def _scope(args: argparse.Namespace, client: ApiClient) -> str | None:
+    from kubectl_batch.commands.connect import scope_namespace
+
+    return scope_namespace(args, client)
 
 
 def _finished_job_to_change(kind: str, obj: dict | None, suspend: bool) -> bool:
@@ -123,20 +132,22 @@ def _finished_job_to_change(kind: str, obj: dict | None, suspend: bool) -> bool:
     return ((obj.get("spec") or {}).get("suspend") is True) != suspend
 
 
-def run_suspend(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> int:
+def run_suspend(args: argparse.Namespace, client: ApiClient, out: TextIO, err: TextIO) -> int:
     suspend = args.action == "suspend"
     namespace = client.config.namespace
     if args.selector:
         if any("/" in w for w in args.objects):
             raise ActionError("give either objects by name or -l SELECTOR, not both")
         kinds = parse_kinds(args.objects, None)
-        scope = None if args.all_namespaces else namespace
+        scope = _scope(args, client)
         objects = select_objects(client, kinds, scope, args.selector)
         if not objects:
             where = f"in namespace {namespace}" if scope else "in any namespace"
             plural = " or ".join(k.lower() + "s" for k in kinds)
             raise ActionError(f'no {plural} {where} match selector "{args.selector}"')
-        todo = [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o) for o in objects]
+        todo: list[tuple[str, str, str, dict | None]] = [
+            (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o) for o in objects
+        ]
     else:
         refs = parse_refs(args.objects, ("Job", "CronJob"))
         todo = [(kind, namespace, name, None) for kind, name in refs]
@@ -160,7 +171,7 @@ def run_suspend(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> i
     return 1 if failed else 0
 
 
-def run_trigger(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> int:
+def run_trigger(args: argparse.Namespace, client: ApiClient, out: TextIO, err: TextIO) -> int:
     name = parse_one(args.objects, "CronJob")
     result = trigger_cronjob(
         client, client.config.namespace, name, job_name=args.job_name, dry_run=args.dry_run
@@ -170,7 +181,7 @@ def run_trigger(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> i
     return 0
 
 
-def run_retry_failed(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> int:
+def run_retry_failed(args: argparse.Namespace, client: ApiClient, out: TextIO, err: TextIO) -> int:
     name = parse_one(args.objects, "Job")
     if args.max_jobs < 1:
         raise ActionError("--max-jobs must be at least 1")
@@ -186,7 +197,7 @@ def run_retry_failed(args: argparse.Namespace, client, out: TextIO, err: TextIO)
     return 0
 
 
-def run_rerun(args: argparse.Namespace, client, out: TextIO, err: TextIO) -> int:
+def run_rerun(args: argparse.Namespace, client: ApiClient, out: TextIO, err: TextIO) -> int:
     name = parse_one(args.objects, "Job")
     result = rerun_job(client, client.config.namespace, name, dry_run=args.dry_run)
     suffix = DRY_RUN_SUFFIX if result.dry_run else ""
@@ -216,7 +227,7 @@ def _objects(n: int) -> str:
 
 def run_delete(
     args: argparse.Namespace,
-    client,
+    client: ApiClient,
     out: TextIO,
     err: TextIO,
     stdin: TextIO | None = None,
@@ -228,7 +239,7 @@ def run_delete(
             "delete selects by label: use -l SELECTOR (and --kind jobs|cronjobs|all), not names"
         )
     kinds = parse_delete_kinds(args.kind)
-    scope = None if args.all_namespaces else client.config.namespace
+    scope = _scope(args, client)
     plan = plan_delete(client, scope, args.selector or "", kinds, allow_all=args.all)
     n = len(plan.targets)
     where = f"namespace {plan.namespace}" if plan.namespace else "all namespaces"
@@ -264,7 +275,7 @@ def run_delete(
     return 1 if failed else 0
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, ApiClient, TextIO, TextIO], int]] = {
     "suspend": run_suspend,
     "resume": run_suspend,
     "trigger": run_trigger,

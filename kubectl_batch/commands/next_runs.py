@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
@@ -81,12 +81,12 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
 
 
 def _live(args: argparse.Namespace, now: datetime) -> int:
-    from kubectl_batch.commands.connect import connect
+    from kubectl_batch.commands.connect import connect, scope_namespace
     from kubectl_batch.domain.cronjobs import cronjob_outlook
     from kubectl_batch.kube.resources import CRONJOBS, list_pages
 
     client = connect(args)
-    namespace = None if args.all_namespaces else client.config.namespace
+    namespace = scope_namespace(args, client)
     outlooks: list[CronJobOutlook] = []
     by_name: dict[str, dict] = {}
     # One paginated LIST. Each page is computed as it comes: the next one is already
@@ -199,7 +199,7 @@ def _relative(when: datetime, now: datetime) -> str:
     return f"in {format_duration(when - now)}"
 
 
-def _local(when: datetime, zone) -> str:
+def _local(when: datetime, zone: tzinfo | None) -> str:
     """A fire time in the CronJob's zone, offset shown: 2026-03-27 09:00+01:00."""
     local = when.astimezone(zone)
     text = local.isoformat(sep=" ", timespec="seconds")

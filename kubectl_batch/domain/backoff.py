@@ -264,10 +264,6 @@ def _completions(job: Obj) -> int | None:
     return c if isinstance(c, int) else None
 
 
-def _in_range(ix: int | None, completions: int | None) -> bool:
-    return ix is not None and (completions is None or ix < completions)
-
-
 def succeeded_indexes(job: Obj, pods: Iterable[Obj] | None) -> IndexSet:
     """``calculateSucceededIndexes``: completedIndexes plus succeeded pods not counted yet."""
     completions = _completions(job) or 0

@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -364,7 +364,11 @@ def _resolve_zone(tz: tzinfo | str | None) -> _Zone:
 _ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
 
 
-def _remembered(memo: dict, key: Any, make: Callable[[Any], Any], limit: int) -> Any:
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remembered(memo: dict[_K, _V], key: _K, make: Callable[[_K], _V], limit: int) -> _V:
     """``make(key)``, remembered in ``memo`` (emptied when it reaches ``limit``: the TUI runs
     for hours); errors are raised, not remembered."""
     value = memo.get(key)
@@ -581,17 +585,17 @@ class Schedule:
         """Up to ``count`` successive fire times after ``after`` (fewer if robfig gives up)."""
         zone = _resolve_zone(tz)
         out: list[datetime] = []
-        ns: int | None = _instant_ns(after, "after")
+        ns = _instant_ns(after, "after")
         for _ in range(count):
-            ns = self._next_ns(ns, zone)
-            if ns is None:
+            got = self._next_ns(ns, zone)
+            if got is None:
                 break
+            ns = got
             out.append(_to_datetime(ns))
         return out
 
 
 _NEXT_MEMO: dict[tuple[Schedule, int, _Zone], int | None] = {}
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -621,13 +625,15 @@ class SpecSchedule(Schedule):
         # (most recent and upcoming runs share them; a live view recomputes every CronJob
         # on each change), and walking the calendar the way robfig does is slow in Python.
         key = (self, ns, zone)
-        got = _NEXT_MEMO.get(key, _MISSING)
-        if got is _MISSING:
-            got = self._walk_next_ns(ns, zone)  # ScheduleLoopError is raised, not memoized
-            if len(_NEXT_MEMO) >= 16384:
-                _NEXT_MEMO.clear()
-            _NEXT_MEMO[key] = got
-        return got  # type: ignore[return-value]
+        try:
+            return _NEXT_MEMO[key]
+        except KeyError:
+            pass
+        got = self._walk_next_ns(ns, zone)  # ScheduleLoopError is raised, not memoized
+        if len(_NEXT_MEMO) >= 16384:
+            _NEXT_MEMO.clear()
+        _NEXT_MEMO[key] = got
+        return got
 
     def _walk_next_ns(self, ns: int, zone: _Zone, jump: bool = True) -> int | None:
         """robfig's ``SpecSchedule.Next``, line by line.

@@ -13,6 +13,7 @@ startingDeadlineSeconds, its most recent missed time runs at once.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -28,6 +29,7 @@ from kubectl_batch.domain.cron import (
     parse_schedule,
     schedule_anchor,
 )
+from kubectl_batch.domain.jobs import jobs_by_cronjob
 from kubectl_batch.domain.timeutil import parse_time
 
 Obj = dict[str, Any]
@@ -110,7 +112,12 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
     except ScheduleLoopError as exc:
         return CronJobOutlook(**base, **_no_runs(zone, CronState.NEVER, str(exc)))
 
-    def outlook(state: CronState, reason: str, runs=upcoming, pending_run=pending):
+    def outlook(
+        state: CronState,
+        reason: str,
+        runs: Iterable[datetime] = upcoming,
+        pending_run: datetime | None = pending,
+    ) -> CronJobOutlook:
         return CronJobOutlook(
             **base,
             zone=zone,
@@ -172,7 +179,7 @@ def cronjob_outlook(cronjob: Obj, now: datetime, count: int = 3) -> CronJobOutlo
     return outlook(CronState.SCHEDULED, "")
 
 
-def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict:
+def _no_runs(zone: tzinfo | None, state: CronState, reason: str) -> dict[str, Any]:
     return dict(zone=zone, state=state, reason=reason, pending_run=None, next_runs=())
 
 
@@ -200,17 +207,9 @@ def _hhmm(t: datetime, zone: tzinfo) -> str:
 
 
 def owned_jobs(cronjob: Obj, jobs: list[Obj]) -> list[Obj]:
-    """The CronJob's own Jobs (controller ownerReference by uid), oldest first."""
+    """The CronJob's own Jobs (:func:`~.jobs.controller_of` is its uid), oldest first."""
     uid = (cronjob.get("metadata") or {}).get("uid")
-    mine = [
-        j
-        for j in jobs
-        if any(
-            ref.get("uid") == uid and ref.get("controller")
-            for ref in (j.get("metadata") or {}).get("ownerReferences") or []
-        )
-    ]
-    return sorted(mine, key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""))
+    return jobs_by_cronjob(jobs).get(uid, []) if uid else []
 
 
 def remaining(when: datetime | None, now: datetime) -> timedelta | None:

@@ -146,9 +146,7 @@ def _attempt(pod: Obj, job: Obj, per_index: bool) -> Attempt:
     container: str | None = None
     statuses = list(status.get("containerStatuses") or ())
     terminated = [
-        (cs.get("name"), (cs.get("state") or {}).get("terminated"))
-        for cs in statuses
-        if (cs.get("state") or {}).get("terminated")
+        (cs.get("name"), t) for cs in statuses if (t := (cs.get("state") or {}).get("terminated"))
     ]
     for name, t in terminated:
         code = t.get("exitCode")

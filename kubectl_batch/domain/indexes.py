@@ -64,7 +64,7 @@ class IndexSet:
         self._starts = tuple(starts)
         self._ends = tuple(ends)
         self._len = sum(ends) - sum(starts) + len(starts)
-        self._hash = None
+        self._hash: int | None = None
 
     @classmethod
     def _from_normalized(cls, starts: list[int], ends: list[int]) -> IndexSet:

@@ -20,10 +20,10 @@ here):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from .clock import Clock
 from .indexes import IndexSet
@@ -40,9 +40,12 @@ __all__ = [
     "JOB_TRACKING_FINALIZER",
     "RETRY_INDEXES_ANNOTATION",
     "RETRY_OF_LABEL",
+    "SuspendWarning",
+    "LEGACY_CONTROLLER_UID_LABEL",
     "JobSummary",
     "Lineage",
     "completions_text",
+    "controller_of",
     "find_condition",
     "has_backoff_limit_per_index",
     "has_job_condition",
@@ -57,11 +60,12 @@ __all__ = [
     "is_pod_terminating",
     "is_suspended",
     "job_status_text",
+    "jobs_by_cronjob",
     "only_replace_failed_pods",
     "owner_cronjob",
     "pod_completion_index",
     "read_lineage",
-    "summarize_job",
+    "suspend_warning",
 ]
 
 #: Label on a Job re-running (part of) another Job: the original Job's name.
@@ -73,7 +77,10 @@ COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
 INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-ignored-failure-count"
 JOB_TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
+#: Label the API server puts on every Job's pods (and its selector): the Job's uid.
 CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
+#: The same label as written before Kubernetes 1.27 (still set alongside it).
+LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
 CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 CRONJOB_INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
 #: ``spec.managedBy`` value meaning the built-in Job controller.
@@ -105,6 +112,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 def find_condition(job: Obj, cond_type: str) -> Obj | None:
     """The first condition of this type (``findConditionByType``)."""
+    c: Obj
     for c in _status(job).get("conditions") or ():
         if c.get("type") == cond_type:
             return c
@@ -122,6 +130,40 @@ def is_job_finished(job: Obj) -> bool:
     return any(
         c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
         for c in _status(job).get("conditions") or ()
+    )
+
+
+@dataclass(frozen=True)
+class SuspendWarning:
+    """What suspending a Job costs, in the words both the CLI and the TUI show."""
+
+    #: What suspending does to its active pods (names as written: the UI cleans them).
+    suspending: str
+    #: What resuming it later does.
+    resuming: str
+
+    def __str__(self) -> str:
+        return f"{self.suspending} {self.resuming}"
+
+
+def suspend_warning(job: Obj, active: int | None = None) -> SuspendWarning | None:
+    """What suspending this Job does to its ``active`` pods (default ``status.active``),
+    for a confirmation; None when suspending it costs nothing (a CronJob, no active pods,
+    already suspended, finished)."""
+    if job.get("kind", "Job") != "Job" or is_suspended(job) or is_job_finished(job):
+        return None
+    if active is None:
+        active = _status(job).get("active") or 0
+    if active <= 0:
+        return None
+    meta = _meta(job)
+    resuming = "Resuming later restarts them and resets the job's start time"
+    if _spec(job).get("activeDeadlineSeconds") is not None:
+        resuming += " (and so its activeDeadlineSeconds)"
+    return SuspendWarning(
+        f"Suspending job {meta.get('namespace', '')}/{meta.get('name', '')} deletes its "
+        f"{active} active pod(s); they are not counted as failures.",
+        resuming + ".",
     )
 
 
@@ -202,12 +244,46 @@ def _reason(job: Obj, status: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def owner_cronjob(obj: Obj) -> str | None:
-    """Name of the controlling CronJob (controller ownerReference of kind CronJob)."""
-    for ref in _meta(obj).get("ownerReferences") or ():
-        if ref.get("controller") is True and ref.get("kind") == "CronJob":
-            return ref.get("name")
+def _cronjob_controller_ref(obj: Obj) -> Obj | None:
+    """The ownerReference of the CronJob that controls ``obj``: ``controller`` is the
+    boolean true (as the API server writes it; a string ``"true"`` does not count), the
+    kind is CronJob and the group is batch. The one rule for "a CronJob owns this Job"."""
+    refs: list[Obj] = _meta(obj).get("ownerReferences") or []
+    for ref in refs:
+        if (
+            ref.get("controller") is True
+            and ref.get("kind") == "CronJob"
+            and str(ref.get("apiVersion") or "").startswith("batch/")
+        ):
+            return ref
     return None
+
+
+def controller_of(obj: Obj) -> str | None:
+    """uid of the CronJob that controls ``obj`` (see :func:`_cronjob_controller_ref`)."""
+    ref = _cronjob_controller_ref(obj)
+    return (ref.get("uid") or None) if ref is not None else None
+
+
+def owner_cronjob(obj: Obj) -> str | None:
+    """Name of the controlling CronJob (the same rule as :func:`controller_of`)."""
+    ref = _cronjob_controller_ref(obj)
+    return ref.get("name") if ref is not None else None
+
+
+J = TypeVar("J", bound=Obj)
+
+
+def jobs_by_cronjob(jobs: Iterable[J]) -> dict[str, list[J]]:
+    """The Jobs of each controlling CronJob's uid (:func:`controller_of`), oldest first."""
+    by_owner: dict[str, list[J]] = {}
+    for job in jobs:
+        owner = controller_of(job)
+        if owner:
+            by_owner.setdefault(owner, []).append(job)
+    for owned in by_owner.values():
+        owned.sort(key=lambda j: _meta(j).get("creationTimestamp") or "")
+    return by_owner
 
 
 @dataclass(frozen=True)
@@ -285,6 +361,7 @@ def is_pod_failed(pod: Obj, job: Obj) -> bool:
 
 
 def is_pod_ready(pod: Obj) -> bool:
+    c: Obj
     for c in _status(pod).get("conditions") or ():
         if c.get("type") == "Ready":
             return c.get("status") == "True"
@@ -406,7 +483,3 @@ class JobSummary:
             is_manual=annotations.get(CRONJOB_INSTANTIATE_ANNOTATION) == "manual",
             lineage=read_lineage(job),
         )
-
-
-def summarize_job(job: Obj, clock: Clock) -> JobSummary:
-    return JobSummary.from_job(job, clock)

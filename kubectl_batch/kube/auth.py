@@ -25,7 +25,9 @@ class Authenticator:
         if self.exec:
             self.exec.around, self.exec.show_stderr = around, show_stderr
 
-    def plugin_answer(self, force: bool = False, stale: ExecResult | None = None):
+    def plugin_answer(
+        self, force: bool = False, stale: ExecResult | None = None
+    ) -> ExecResult | None:
         return self.exec.get(force, stale) if self.exec else None
 
     def client_cert(self) -> ClientCert | None:

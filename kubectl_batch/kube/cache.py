@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
+from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL, LEGACY_CONTROLLER_UID_LABEL
 from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.config import ConfigError
 from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
@@ -53,8 +55,10 @@ class WatchState:
 ChangeListener = Callable[[str, str, Obj], None]  # (kind, "ADDED"|"MODIFIED"|"DELETED", obj)
 
 
-class Backoff:
-    """Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s ... 30 s."""
+class ReconnectDelay:
+    """How long a watch waits before it reconnects: capped exponential backoff with
+    jitter, 0.5 s, 1 s, 2 s ... 30 s. (Not :class:`~kubectl_batch.domain.backoff.Backoff`,
+    the Job controller's delay after pod failures.)"""
 
     def __init__(self, first: float = 0.5, cap: float = 30.0):
         self.first, self.cap, self.attempt = first, cap, 0
@@ -92,7 +96,7 @@ class _Reflector(threading.Thread):
         self.stopping.wait(seconds)
 
     def run(self) -> None:
-        backoff = Backoff()
+        backoff = ReconnectDelay()
         need_list = True
         while not self.stopping.is_set():
             try:
@@ -129,13 +133,13 @@ class _Reflector(threading.Thread):
         self.cache._replace(self.resource.kind, items)
         self.cache._set_state(self.resource.kind, Phase.CONNECTED)
 
-    def _watch(self, backoff: Backoff) -> None:
+    def _watch(self, backoff: ReconnectDelay) -> None:
         params = {
             "labelSelector": self.resource.selector(self.cache.selector),
             "resourceVersion": self.version,
         }
 
-        def opened(response):
+        def opened(response: Any) -> None:
             self._response = response
             self.cache._set_state(self.resource.kind, Phase.CONNECTED)
             backoff.reset()
@@ -147,7 +151,7 @@ class _Reflector(threading.Thread):
         ):
             if self.stopping.is_set():
                 return
-            kind, obj = event.get("type"), event.get("object") or {}
+            kind, obj = event.get("type") or "", event.get("object") or {}
             if kind == "ERROR":
                 if obj.get("code") == 410:
                     raise _Gone
@@ -369,8 +373,8 @@ class ClusterCache:
                     # the rows last saw, and no entry outlives a deleted Job.
                     self._pods_changed.pop(job_uid, None)
         elif kind == "Event":
-            target = _event_target(obj)
-            events = self._events_by_uid.get(target or "")
+            target = _event_target(obj) or ""
+            events = self._events_by_uid.get(target)
             if events is not None:
                 events.pop(_uid(obj), None)
                 if not events:
@@ -406,7 +410,7 @@ def _rv(obj: Obj) -> str:
 
 def _job_uid_of_pod(pod: Obj) -> str | None:
     labels = (pod.get("metadata") or {}).get("labels") or {}
-    return labels.get("batch.kubernetes.io/controller-uid") or labels.get("controller-uid")
+    return labels.get(CONTROLLER_UID_LABEL) or labels.get(LEGACY_CONTROLLER_UID_LABEL)
 
 
 def _event_time(event: Obj) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ def parse_request_timeout(value: str | None) -> float | None:
     return total or None
 
 
-def kubeconfig_paths(explicit: str | None, environ: dict[str, str] | None = None) -> list[Path]:
+def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str] | None = None) -> list[Path]:
     environ = os.environ if environ is None else environ
     if explicit:
         path = Path(explicit).expanduser()
@@ -193,8 +194,12 @@ def _merge(paths: list[Path]) -> _Merged:
             ("users", merged.users, "user"),
         ):
             for entry in data.get(key) or []:
-                if isinstance(entry, dict) and entry.get("name") not in target:
-                    target[entry.get("name")] = (entry.get(inner) or {}, path)
+                # A nameless entry can never be selected, and its None key would break the
+                # sorted context list of the picker: skip it.
+                if not isinstance(entry, dict) or not isinstance(name := entry.get("name"), str):
+                    continue
+                if name not in target:
+                    target[name] = (entry.get(inner) or {}, path)
     return merged
 
 
@@ -254,7 +259,7 @@ def load(
     context: str | None = None,
     namespace: str | None = None,
     request_timeout: str | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     overrides: Overrides | None = None,
 ) -> ClusterConfig:
     """The connection kubectl would make with these flags (client-go's DirectClientConfig:
@@ -446,7 +451,7 @@ def _with_base(exec_config: dict | None, base: Path) -> dict | None:
 def _in_cluster(
     namespace: str | None,
     timeout: float | None,
-    environ: dict[str, str] | None,
+    environ: Mapping[str, str] | None,
     flags: Overrides,
 ) -> ClusterConfig | None:
     environ = os.environ if environ is None else environ

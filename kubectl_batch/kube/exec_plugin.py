@@ -95,10 +95,15 @@ class ExecPlugin:
             now = datetime.now(timezone.utc)
             if force or current is None or (current.expires and now > current.expires):
                 interactive = self._interactive()
-                run = lambda: self._run(interactive)  # noqa: E731
+
+                def run() -> ExecResult:
+                    return self._run(interactive)
+
                 # A plugin that may talk to the user gets the terminal from the UI.
-                self._result = self.around(run) if interactive and self.around else run()
-            return self._result
+                result = self.around(run) if interactive and self.around else run()
+                self._result = result
+                return result
+            return current
 
     def _interactive(self) -> bool:
         mode = self.spec.get("interactiveMode") or "IfAvailable"
@@ -174,7 +179,7 @@ class ExecPlugin:
             expires = parse_time(status.get("expirationTimestamp"))
         except ValueError as exc:
             raise _credentials_error(f"decoding stdout: {exc}") from None
-        pair = (cert.encode(), key.encode()) if cert else None
+        pair = (cert.encode(), key.encode()) if cert and key else None
         return ExecResult(token=token, client_cert=pair, expires=expires)
 
 

@@ -13,10 +13,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from kubectl_batch.kube.config import ClusterConfig, ConfigError
+
+if TYPE_CHECKING:
+    import urllib3
 
 # kubectl's text (client-go plugin/pkg/client/auth/{gcp,azure}), its lines joined.
 REMOVED = {
@@ -84,7 +87,7 @@ class OidcProvider:
             return id_token
 
     # -- the issuer ----------------------------------------------------------------------
-    def _pool(self, issuer: str):
+    def _pool(self, issuer: str) -> urllib3.PoolManager:
         import urllib3
 
         from kubectl_batch.kube.proxy import from_environment

@@ -10,12 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL
 from kubectl_batch.kube.client import ApiClient
 
 Obj = dict[str, Any]
 
-# Every Job's pods carry this label (set by the API server since 1.27).
-JOB_POD_SELECTOR = "batch.kubernetes.io/controller-uid"
 EVENT_KINDS = frozenset({"Job", "CronJob", "Pod"})
 
 
@@ -231,7 +230,7 @@ PODS = Resource(
     "/api/v1",
     slim=slim_pod,
     prepare=drop_managed_fields,
-    base_selector=JOB_POD_SELECTOR,
+    base_selector=CONTROLLER_UID_LABEL,  # every Job's pods (the API server sets it)
     takes_user_selector=False,
     page_size=250,
 )

@@ -74,7 +74,7 @@ def ssl_context(config: ClusterConfig, client_cert: ClientCert | None = None) ->
                 cert = creds.client_cert_data or _read(creds.client_cert_file)
                 key = creds.client_key_data or _read(creds.client_key_file)
                 _load_cert_chain(ctx, cert, key)
-            else:
+            elif creds.client_cert_file:  # (always, here: static_client_cert without data)
                 ctx.load_cert_chain(creds.client_cert_file, creds.client_key_file)
     except (OSError, ssl.SSLError, ValueError) as exc:
         raise ConfigError(

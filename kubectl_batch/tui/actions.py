@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
+from kubectl_batch.domain.jobs import jobs_by_cronjob
 from kubectl_batch.tui.scope import Scope
 
 if TYPE_CHECKING:
@@ -107,14 +108,7 @@ class ActionRunner(_AppBase):
         if selection.kind == "Job":
             pods, jobs = len(self.cache.pods_of(selection.uid)), 0
         else:
-            owned = [
-                j
-                for j in self.cache.jobs()
-                if any(
-                    r.get("uid") == selection.uid and r.get("controller")
-                    for r in (j.get("metadata") or {}).get("ownerReferences") or ()
-                )
-            ]
+            owned = jobs_by_cronjob(self.cache.jobs()).get(selection.uid, [])
             jobs = len(owned)
             pods = sum(len(self.cache.pods_of(j["metadata"].get("uid", ""))) for j in owned)
         return actions.DeleteTarget(

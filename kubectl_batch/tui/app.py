@@ -12,11 +12,11 @@ countdowns of what is visible. Nothing here blocks on the API.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from textual import work
+from textual._context import active_message_pump
 from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -31,7 +32,8 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.clock import system_clock
-from kubectl_batch.tui.actions import ActionRunner, describe_error
+from kubectl_batch.tui import failures
+from kubectl_batch.tui.actions import ActionRunner
 from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
 from kubectl_batch.tui.scope import Scope
 from kubectl_batch.tui.scope_switch import ScopeSwitcher
@@ -110,6 +112,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self.shown_version = -1
         self._settled = False
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
+        #: One sentence per failure the app survived (see :meth:`contain_failure`).
+        self.failures: list[str] = []
+        self._running = False  # past start-up: failures are contained, not fatal
+        self._broken: weakref.WeakSet[Any] = weakref.WeakSet()  # whose failure was told
 
     # -- life -------------------------------------------------------------------------
     def lend_terminal(self, client: Any) -> None:
@@ -167,6 +173,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
 
         self.push_screen(MainScreen())
         self.set_interval(1.0, self._tick)
+        self._running = True
 
     def on_unmount(self) -> None:
         if self.cache is not None:
@@ -226,7 +233,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             try:
                 model = target.build(cache, self.clock)
             except Exception as exc:  # noqa: BLE001 - show it, keep refreshing
-                self.call_from_thread(self.report_error, "Refresh", describe_error(exc))
+                self.call_from_thread(self.contain_failure, _what(target, "Building"), exc)
                 seen, expires = (version, target), None
                 continue
             seen = (version, target)
@@ -240,6 +247,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             message.screen.show(message.model)
         except NoMatches:
             return  # the screen is being taken down (leaving, quitting)
+        except Exception as exc:  # noqa: BLE001 - what it could show stays
+            self.contain_failure(_what(message.screen, "Showing"), exc)
         self.shown_version = message.version
         if not self._settled and message.cache.synced:
             self._settled = True
@@ -265,8 +274,49 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
     def _tick(self) -> None:
         screen = self.screen
         if isinstance(screen, LiveScreen):
-            with contextlib.suppress(NoMatches):  # the screen is being taken down
+            try:
                 screen.tick(self.clock())
+            except NoMatches:
+                pass  # the screen is being taken down
+            except Exception as exc:  # noqa: BLE001
+                self.contain_failure(_what(screen, "Updating"), exc)
+
+    # -- failures ---------------------------------------------------------------------
+    def contain_failure(self, where: str, error: BaseException) -> None:
+        """A bug hit one screen or key: log the traceback, say so in one sentence, go on."""
+        message = failures.summary(where, error, failures.record(where, error))
+        self.failures.append(message)
+        self.notify(message, title="Something failed", severity="error", timeout=15, markup=False)
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Keys and the palette run actions here; a failing one must not end the app.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:  # noqa: BLE001
+            self.contain_failure(f"The {action_name!r} key", exc)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual ends the app on any unhandled exception. Past start-up, one in a screen
+        # or widget (composing, mounting, an event handler) is contained: that widget stops
+        # handling messages, the rest of the app goes on. Start-up errors, and any in the
+        # app's own message loop, still end it.
+        pump = active_message_pump.get(None)
+        if self._running and pump is not None and pump is not self:
+            if pump in self._broken:
+                return  # its later errors follow from the first (a screen half composed)
+            self._broken.add(pump)
+            self.contain_failure(_what(pump, "Handling an event of"), error)
+            # Above the main screen (the stack's second), a broken screen is left.
+            if isinstance(pump, Screen) and pump in self.screen_stack[2:]:
+                # It no longer handles messages, so it would not even take esc.
+                self.call_later(self._leave_broken, pump)
+            return
+        super()._handle_exception(error)
+
+    def _leave_broken(self, screen: Screen) -> None:
+        while screen in self.screen_stack[2:]:
+            self.pop_screen()
 
     # -- scope ----------------------------------------------------------------------------
     def switch_scope(self, **changes: Any) -> None:
@@ -333,7 +383,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             return not isinstance(self.screen, MainScreen)
         return True
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # (async as App's: dispatched the same way)
         from kubectl_batch.tui.screens.main import MainScreen
 
         if not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
@@ -362,6 +412,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
 
     def _run_from_palette(self, screen: Screen, node: Any, action: str) -> None:
         self.call_later(self.run_action, action, node)
+
+
+def _what(node: Any, doing: str) -> str:
+    """``Showing the JobDetailScreen``: the words of a failure's sentence."""
+    return f"{doing} the {type(node).__name__}"
 
 
 def _open_cluster_cache(client: Any, scope: Scope) -> Any:

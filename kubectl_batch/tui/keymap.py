@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,10 @@ KEYS: dict[str, Key] = {
 }
 
 
-def bindings(*ids: str) -> list[Binding]:
-    """Textual bindings (with ids, so the keymap can rebind them) for these keys."""
-    out = []
+def bindings(*ids: str) -> list[BindingType]:
+    """Textual bindings (with ids, so the keymap can rebind them) for these keys: a
+    ``BINDINGS`` list as Textual types it."""
+    out: list[BindingType] = []
     for id_ in ids:
         k = KEYS[id_]
         out.append(
@@ -131,11 +132,10 @@ def parse_keymap(data: object, origin: str = "keymap") -> tuple[dict[str, str], 
     """(binding id -> keys, warnings). Unknown ids and non-string keys are warned about."""
     if not isinstance(data, dict):
         raise KeymapError(f"{origin}: expected a mapping of binding id to keys")
-    if isinstance(data.get("keys"), dict):
-        data = data["keys"]
+    entries: dict = data["keys"] if isinstance(data.get("keys"), dict) else data
     keymap: dict[str, str] = {}
     warnings: list[str] = []
-    for id_, keys in data.items():
+    for id_, keys in entries.items():
         if id_ not in KEYS:
             warnings.append(f"{origin}: unknown binding id {id_!r}")
             continue

@@ -194,10 +194,6 @@ class JobRow:
     def kind(self) -> str:
         return "Job"
 
-    @property
-    def has_failed_indexes(self) -> bool:
-        return self.failed_index_count > 0
-
     def duration(self, now: datetime) -> str:
         s = self.summary
         if s.start_time is None:

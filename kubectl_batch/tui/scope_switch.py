@@ -53,6 +53,7 @@ class ScopeSwitcher(_AppBase):
     report_error: Callable[[str, str], None]
     _open: Callable[[Scope], None]
     _scope_changed: Callable[[], None]
+    lend_terminal: Callable[[Any], None]
 
     def choose_namespace(self) -> None:
         self._list_namespaces()
@@ -92,13 +93,13 @@ class ScopeSwitcher(_AppBase):
                         suggestions=known,
                         help=f"Cannot list namespaces: {message.error}" if message.error else "",
                     ),
-                    lambda value: value is not None and self.switch_scope(namespace=value or None),
+                    self._namespace_chosen,
                 )
                 return
             choices = [("", "all namespaces"), *((n, n) for n in known)]
             self.push_screen(
                 ChoiceScreen("Namespace", choices, self.scope.namespace or ""),
-                lambda value: value is not None and self.switch_scope(namespace=value or None),
+                self._namespace_chosen,
             )
         elif message.what == "context":
             if message.error:
@@ -106,11 +107,16 @@ class ScopeSwitcher(_AppBase):
                 return
             self.push_screen(
                 ChoiceScreen("Context", [(c, c) for c in message.values], self.scope.context or ""),
-                lambda value: value and self._switch_context(value),
+                self._switch_context,
             )
 
-    def _switch_context(self, context: str) -> None:
-        if context != self.scope.context:
+    def _namespace_chosen(self, value: str | None) -> None:
+        """A picked or typed namespace; "" is all namespaces, None a cancelled picker."""
+        if value is not None:
+            self.switch_scope(namespace=value or None)
+
+    def _switch_context(self, context: str | None) -> None:
+        if context and context != self.scope.context:
             self._connect_to(context)
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)

@@ -1,23 +1,35 @@
 #!/usr/bin/env python3
 """The local test cluster: a real control plane with KWOK nodes, built from the Go module proxy.
 
-    python tests/cluster/cluster.py up      # build (once), start or reuse, print how to use it
-    python tests/cluster/cluster.py down    # stop and delete it
-    python tests/cluster/cluster.py status  # exit 0 when it answers
-    python tests/cluster/cluster.py build   # only build the binaries
+    python tests/cluster/cluster.py up             # build (once), start, restart or reuse it
+    python tests/cluster/cluster.py up --recreate  # delete it and start a new, empty one
+    python tests/cluster/cluster.py down           # stop and delete it
+    python tests/cluster/cluster.py status         # exit 0 when it answers
+    python tests/cluster/cluster.py build          # only build the binaries
 
 etcd, kube-apiserver, kube-controller-manager (the real Job and CronJob controllers) and
 kube-scheduler run as local processes under kwokctl's binary runtime; kwok fakes the nodes
 and the pods' lives (tests/cluster/kwok.yaml). Nothing here touches ~/.kube/config.
+
+`up` keeps the cluster's data: when some of its processes have died (a crash, a kill, a
+reboot, `kwokctl stop cluster`), it starts only those again, with the command lines kwokctl
+recorded (same etcd data directory, certificates and ports), as a control plane's supervisor
+does: every namespace and object stays, and clients keep their kubeconfig. Only
+`up --recreate` (or `down`) throws the data away. KBT_CLUSTER_NAME picks another cluster
+(default kubectl-batch-test); kwokctl gives it ports no other cluster has.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -102,13 +114,37 @@ def kwokctl(binaries: dict[str, Path], *args: str, check: bool = True, timeout: 
     )
 
 
-def up() -> Path:
-    """Start the cluster, or reuse it when it already answers. Returns its kubeconfig."""
+def _lock_file() -> Path:
+    return CACHE / f"{NAME}.lock"
+
+
+@contextmanager
+def _locked():
+    """One `up` or `down` of this cluster at a time (two test sessions starting together)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(_lock_file(), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def up(recreate: bool = False) -> Path:
+    """Start the cluster, restart its dead components (keeping its data), or reuse it when it
+    answers; ``recreate`` deletes it first. Returns its kubeconfig."""
     binaries = build()
-    if answers():
-        log(f"reusing running cluster {NAME}")
-        return KUBECONFIG
-    # A half-started or stopped cluster from an earlier run: start clean.
+    with _locked():
+        if recreate:
+            log(f"deleting cluster {NAME} to re-create it")
+        elif answers():
+            log(f"reusing running cluster {NAME}")
+            return KUBECONFIG
+        elif _created():
+            restart(binaries)
+            return KUBECONFIG
+        return _create(binaries)
+
+
+def _create(binaries: dict[str, Path]) -> Path:
+    # Leftovers of a cluster that never finished starting hold no data worth keeping.
     kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
     KUBECONFIG.unlink(missing_ok=True)
     log(f"starting cluster {NAME}")
@@ -130,6 +166,8 @@ def up() -> Path:
         check=False,
     )
     if created.returncode != 0:
+        kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
+        KUBECONFIG.unlink(missing_ok=True)
         raise SystemExit(f"test-cluster: kwokctl create cluster failed:\n{created.stderr}")
     kwokctl(binaries, "scale", "node", "--replicas=1")
     deadline = time.monotonic() + 120
@@ -143,6 +181,73 @@ def up() -> Path:
             raise SystemExit("test-cluster: no default ServiceAccount within 2 minutes")
         time.sleep(1)
     return KUBECONFIG
+
+
+def _created() -> bool:
+    """kwokctl made this cluster: its recorded configuration and its CA are there."""
+    return (_workdir() / "kwok.yaml").exists() and (_workdir() / "pki" / "ca.crt").exists()
+
+
+# Components that hold a leader lease: one that renewed it is connected and working.
+LEASE_HOLDERS = ("kube-controller-manager", "kube-scheduler")
+
+
+def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
+    """Start again the components of the cluster that are not running, the others untouched,
+    and wait until it answers and its controllers hold their leases. Returns what it started.
+
+    `kwokctl start cluster` starts, in dependency order, each component whose pid file does
+    not name a live process, with the command line, working directory, etcd data directory,
+    certificates and ports recorded at creation. A controller manager or scheduler that
+    cannot renew its lease while the API server is away exits some seconds later: whatever
+    dies during the wait is started again too."""
+    since = datetime.now(timezone.utc)
+    if not KUBECONFIG.exists():
+        shutil.copyfile(_workdir() / "kubeconfig.yaml", KUBECONFIG)
+    started: list[str] = []
+    deadline = time.monotonic() + timeout
+    next_start = 0.0
+    while True:
+        dead = dead_components()
+        if dead and time.monotonic() >= next_start:
+            next_start = time.monotonic() + 2  # a component that keeps crashing: not in a spin
+            dead = [c for c in dead if not _adopt(c)]
+            if dead:
+                log(f"restarting {', '.join(dead)} of cluster {NAME} (its data is kept)")
+                for component in dead:
+                    # kwokctl checks a pid with kill(pid, 0), which a zombie or a reused pid
+                    # passes: forget pids that name no live component.
+                    (_workdir() / "pids" / f"{component}.pid").unlink(missing_ok=True)
+                kwokctl(binaries, "start", "cluster", "--timeout=60s", check=False, timeout=90)
+                started += [c for c in dead if c not in started]
+        if not dead_components() and answers() and _leases_renewed_since(since):
+            log(f"cluster {NAME} is back with its data")
+            return started
+        if time.monotonic() > deadline:
+            stopped = ", ".join(dead_components()) or "none"
+            raise SystemExit(
+                f"test-cluster: cluster {NAME} did not come back within {timeout:.0f} s "
+                f"(not running: {stopped}; logs in {_workdir() / 'logs'}). "
+                "`up --recreate` deletes it and starts a new, empty one."
+            )
+        time.sleep(0.5)
+
+
+def _leases_renewed_since(since: datetime) -> bool:
+    try:
+        out = kubectl("get", "leases", "-n", "kube-system", "-o", "json", check=False, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False
+    if out.returncode != 0:
+        return False
+    renewed = {
+        lease["metadata"]["name"]: lease.get("spec", {}).get("renewTime")
+        for lease in json.loads(out.stdout).get("items", [])
+    }
+    return all(
+        renewed.get(name) and datetime.fromisoformat(renewed[name].replace("Z", "+00:00")) >= since
+        for name in LEASE_HOLDERS
+    )
 
 
 COMPONENTS = (
@@ -159,15 +264,43 @@ def _workdir() -> Path:
 
 
 def _process(component: str) -> Path | None:
+    """/proc/PID of the running process of ``component``, from kwokctl's pid file; None when
+    it is not running (no pid, exited, a zombie, or the pid now names another program)."""
     pid_file = _workdir() / "pids" / f"{component}.pid"
-    if not pid_file.exists():
+    try:
+        proc = Path(f"/proc/{int(pid_file.read_text().strip())}")
+    except (OSError, ValueError):
         return None
-    proc = Path(f"/proc/{pid_file.read_text().strip()}")
-    return proc if proc.exists() else None
+    return proc if _runs(proc, component) else None
+
+
+def _runs(proc: Path, component: str) -> bool:
+    """``proc`` is a live (not zombie) process of this cluster's ``component``."""
+    try:
+        stat = proc.joinpath("stat").read_text()
+        argv0 = proc.joinpath("cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    alive = stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+    return alive and os.fsdecode(argv0) == str(_workdir() / "bin" / component)
+
+
+def _adopt(component: str) -> bool:
+    """Find a running ``component`` of this cluster that its pid file does not name (the
+    file was overwritten by a start that failed, say, on the port it holds) and record it."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and _runs(proc, component):
+            (_workdir() / "pids" / f"{component}.pid").write_text(proc.name)
+            return True
+    return False
+
+
+def dead_components() -> list[str]:
+    return [c for c in COMPONENTS if _process(c) is None]
 
 
 def all_components_alive() -> bool:
-    return all(_process(c) for c in COMPONENTS)
+    return not dead_components()
 
 
 def _launch_record(proc: Path) -> dict:
@@ -195,29 +328,33 @@ def _launch(component: str, record: dict) -> None:
 def restart_component(component: str = "kube-apiserver", down_for: float = 0.0) -> None:
     """Crash one control-plane process (SIGKILL) and start it again with its exact command
     line; like a supervisor, also bring back any other component that died meanwhile (the
-    controller manager exits when it cannot renew its leader lease)."""
-    records = {c: _launch_record(p) for c in COMPONENTS if (p := _process(c))}
-    proc = _process(component)
-    os.kill(int(proc.name), 9)
-    while proc.exists():
-        time.sleep(0.05)
-    time.sleep(down_for)
-    _launch(component, records[component])
-    deadline = time.monotonic() + 60
-    while kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{component} did not come back within 60 s")
-        time.sleep(0.2)
-    time.sleep(1)
-    for other, record in records.items():
-        if other != component and _process(other) is None:
-            _launch(other, record)
+    controller manager exits when it cannot renew its leader lease). Holds the cluster's
+    lock meanwhile, so that an `up` elsewhere does not restart the component itself."""
+    with _locked():
+        records = {c: _launch_record(p) for c in COMPONENTS if (p := _process(c))}
+        proc = _process(component)
+        os.kill(int(proc.name), 9)
+        while _runs(proc, component):
+            time.sleep(0.05)
+        time.sleep(down_for)
+        _launch(component, records[component])
+        deadline = time.monotonic() + 60
+        while kubectl("get", "--raw", "/readyz", check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{component} did not come back within 60 s")
+            time.sleep(0.2)
+        time.sleep(1)
+        for other, record in records.items():
+            if other != component and _process(other) is None:
+                _launch(other, record)
 
 
 def down() -> None:
     binaries = build()
-    kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
-    KUBECONFIG.unlink(missing_ok=True)
+    with _locked():
+        kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
+        KUBECONFIG.unlink(missing_ok=True)
+        _lock_file().unlink(missing_ok=True)
     log(f"deleted cluster {NAME}")
 
 
@@ -226,8 +363,8 @@ def main(argv: list[str]) -> int:
     if command == "build":
         for name, path in build().items():
             print(f"{name}\t{path}")
-    elif command == "up":
-        path = up()
+    elif command == "up" and set(argv[2:]) <= {"--recreate"}:
+        path = up(recreate="--recreate" in argv[2:])
         version = kubectl("version", "-o", "json", check=False).stdout
         server = json.loads(version or "{}").get("serverVersion", {}).get("gitVersion", "?")
         print(f"Cluster {NAME} (Kubernetes {server}) is up. Use it with:")

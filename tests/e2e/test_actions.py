@@ -89,7 +89,7 @@ def test_suspending_a_running_job_stops_its_pods_and_resume_brings_them_back(
     client = api(cluster, namespace)
 
     warning = actions.suspend_warning(actions.get_object(client, "job", namespace, "work"))
-    assert warning and "terminates its 2 running pods" in warning
+    assert warning and "deletes its 2 active pod(s)" in str(warning)
 
     result = actions.set_suspend(client, "Job", namespace, "work", True)
     assert (result.target, result.changed, result.message) == (

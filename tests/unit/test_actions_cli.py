@@ -326,10 +326,15 @@ def test_trigger_with_a_taken_name_is_one_sentence():
 
 def test_suspend_warning_names_the_running_pods():
     running = job(status={"active": 3}, activeDeadlineSeconds=60)
-    text = actions.suspend_warning(running)
-    assert text.startswith("suspending job/render terminates its 3 running pods")
-    assert "activeDeadlineSeconds" in text
-    assert "1 running pod " in actions.suspend_warning(job(status={"active": 1}))
+    text = str(actions.suspend_warning(running))
+    assert text.startswith("Suspending job ns/render deletes its 3 active pod(s); they are not")
+    assert text.endswith("resets the job's start time (and so its activeDeadlineSeconds).")
+    assert "its 1 active pod(s)" in str(actions.suspend_warning(job(status={"active": 1})))
+    assert "activeDeadlineSeconds" not in str(actions.suspend_warning(job(status={"active": 1})))
+    # The TUI counts the pods it sees; the words are the same.
+    assert actions.suspend_warning(running, active=8).suspending == (
+        "Suspending job ns/render deletes its 8 active pod(s); they are not counted as failures."
+    )
     assert actions.suspend_warning(job(status={"active": 0})) is None
     assert actions.suspend_warning(job(suspend=True, status={"active": 2})) is None
     done = job(status={"active": 0, "conditions": [{"type": "Complete", "status": "True"}]})
@@ -605,10 +610,10 @@ CRONJOBS_PATH = "/apis/batch/v1/namespaces/ns/cronjobs"
 def delete_client(extra=None):
     a = job("a", metadata={"labels": {"sel": "go"}})
     b = job("b", metadata={"labels": {"sel": "go"}})
-    owned = job(
-        "owned",
-        metadata={"ownerReferences": [{"kind": "CronJob", "uid": "cj-uid", "controller": True}]},
-    )
+    ref = {"apiVersion": "batch/v1", "kind": "CronJob", "uid": "cj-uid", "controller": True}
+    owned = job("owned", metadata={"ownerReferences": [ref]})
+    # Not the CronJob's: "controller" is not the boolean true (one rule: domain.jobs).
+    stray = job("stray", metadata={"ownerReferences": [dict(ref, controller="true")]})
     pods = {
         "items": [
             {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": uid}}}
@@ -617,7 +622,7 @@ def delete_client(extra=None):
     }
     routes = {
         ("GET", JOBS_PATH): lambda p, body: {
-            "items": [a, b] if (p or {}).get("labelSelector") else [a, b, owned]
+            "items": [a, b] if (p or {}).get("labelSelector") else [a, b, owned, stray]
         },
         ("GET", CRONJOBS_PATH): {"items": [CRONJOB]},
         ("GET", "/api/v1/namespaces/ns/pods"): pods,
@@ -792,7 +797,7 @@ def test_cli_suspend_bulk_prints_each_outcome_and_warns_for_jobs():
     assert cmd.run_suspend(args, client, out, err) == 1
     assert out.getvalue() == "job.batch/work suspended\n"
     lines = err.getvalue().splitlines()
-    assert lines[0].startswith("Warning: suspending job/work terminates its 2 running pods")
+    assert lines[0].startswith("Warning: Suspending job ns/work deletes its 2 active pod(s);")
     assert lines[1] == "error: /apis/batch/v1/namespaces/ns/cronjobs/nope not found"
 
 
@@ -835,7 +840,7 @@ def test_cli_suspend_by_selector_skips_finished_jobs():
         "job.batch/busy suspended",
     ]
     assert client.sent("GET")[0][2] == {"labelSelector": "sel=go"}
-    assert "1 running pod" in err.getvalue()
+    assert "its 1 active pod(s)" in err.getvalue()
 
 
 def test_dry_run_takes_kubectls_spellings():

@@ -131,6 +131,24 @@ def test_garbage_kubeconfig(tmp_path):
         load(kubeconfig=str(bad))
 
 
+def test_nameless_entries_are_skipped(tmp_path):
+    """A context (cluster, user) without a name can never be chosen; it once sat under a
+    None key and the context picker's sorted list raised TypeError (found by mypy)."""
+    path = write(
+        tmp_path / "config",
+        {"dev": {"cluster": "c", "user": "u"}},
+        current="dev",
+        clusters={"c": {"server": "https://one:6443"}},
+        users={"u": {"token": "t"}},
+    )
+    data = yaml.safe_load(path.read_text())
+    for key in ("contexts", "clusters", "users"):
+        data[key].append({k: v for k, v in data[key][0].items() if k != "name"})
+    path.write_text(yaml.safe_dump(data))
+    assert kconfig.context_names(str(path)) == ["dev"]
+    assert load(kubeconfig=str(path)).server == "https://one:6443"
+
+
 @pytest.mark.parametrize(
     "text,seconds",
     [("0", None), ("30", 30), ("30s", 30), ("1m30s", 90), ("2h", 7200), ("500ms", 0.5)],

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 
 import pytest
+from fixtures.tui_fakes import recorded
 
 from kubectl_batch.domain.cronjobs import CronState, cronjob_outlook, owned_jobs
+from kubectl_batch.domain.jobs import controller_of, jobs_by_cronjob, owner_cronjob
 
 
 def utc(text: str) -> datetime:
@@ -128,24 +131,66 @@ def test_invalid_schedule_or_zone_is_a_row_state_not_a_crash(schedule, tz):
     assert o.state is CronState.INVALID and o.reason
 
 
+def _recorded_cronjob_and_jobs():
+    data = recorded()
+    cj = next(c for c in data["cronjobs"] if c["metadata"]["name"] == "db-backup")
+    return cj, copy.deepcopy(data["jobs"])
+
+
 def test_owned_jobs_are_the_controllers_own_by_uid():
-    cj = cronjob()
-    mine = {
-        "metadata": {
-            "name": "a",
-            "creationTimestamp": "2026-03-02T00:00:00Z",
-            "ownerReferences": [{"uid": "u-1", "controller": True}],
-        }
+    cj, jobs = _recorded_cronjob_and_jobs()
+    jobs.reverse()  # newest first: owned_jobs sorts them
+    owned = [j["metadata"]["name"] for j in owned_jobs(cj, jobs)]
+    assert owned == ["db-backup-29922055", "db-backup-29922056"]
+
+
+def _with_ref(job, **change):
+    job = copy.deepcopy(job)
+    ref = job["metadata"]["ownerReferences"][0]
+    for key, value in change.items():
+        if value is None:
+            ref.pop(key, None)
+        else:
+            ref[key] = value
+    return job
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"controller": "true"},  # a string, not the boolean the API server writes
+        {"controller": 1},
+        {"controller": False},
+        {"controller": None},
+        {"kind": "Job"},  # the same uid, but not a CronJob
+        {"kind": "Workflow", "apiVersion": "argoproj.io/v1alpha1"},
+        {"apiVersion": "example.com/v1"},  # a CronJob of another group
+    ],
+)
+def test_only_a_cronjob_controller_reference_owns_a_job(change):
+    """One rule for every place that asks which Jobs a CronJob owns (the main table,
+    the CronJob detail, the delete preview and the delete plan): ``controller`` is the
+    boolean true, the kind CronJob, the group batch."""
+    cj, jobs = _recorded_cronjob_and_jobs()
+    uid = cj["metadata"]["uid"]
+    mine = next(j for j in jobs if controller_of(j) == uid)
+    assert owner_cronjob(mine) == "db-backup"
+    odd = _with_ref(mine, **change)
+    assert controller_of(odd) is None
+    assert owner_cronjob(odd) is None
+    # By identity: {"controller": 1} == {"controller": True} in Python.
+    assert [j is mine for j in owned_jobs(cj, [odd, mine])] == [True]
+    assert {k: [j is mine for j in v] for k, v in jobs_by_cronjob([odd, mine]).items()} == {
+        uid: [True]
     }
-    older = {
-        "metadata": {
-            "name": "b",
-            "creationTimestamp": "2026-03-01T00:00:00Z",
-            "ownerReferences": [{"uid": "u-1", "controller": True}],
-        }
-    }
-    other = {"metadata": {"name": "c", "ownerReferences": [{"uid": "u-2", "controller": True}]}}
-    assert [j["metadata"]["name"] for j in owned_jobs(cj, [mine, other, older])] == ["b", "a"]
+
+
+def test_a_job_without_owner_references_has_no_controller():
+    _, jobs = _recorded_cronjob_and_jobs()
+    plain = next(j for j in jobs if not j["metadata"].get("ownerReferences"))
+    assert controller_of(plain) is None
+    assert controller_of({}) is None
+    assert plain not in [j for v in jobs_by_cronjob(jobs).values() for j in v]
 
 
 def test_a_schedule_robfig_would_loop_on_is_reported_not_hung():

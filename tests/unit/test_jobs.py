@@ -280,3 +280,23 @@ def test_pod_completion_index() -> None:
     assert pod_completion_index(p({key: "-1"})) is None
     assert pod_completion_index(p({key: "x"})) is None
     assert pod_completion_index(p({})) is None
+
+
+def test_one_suspend_warning_for_the_cli_and_the_tui():
+    """The CLI's ``Warning:`` line and the TUI's confirmation are the same sentences."""
+    from fixtures.tui_fakes import recorded
+
+    from kubectl_batch.domain.jobs import suspend_warning
+
+    sweep = next(j for j in recorded()["jobs"] if j["metadata"]["name"] == "param-sweep-100k")
+    warning = suspend_warning(sweep)
+    assert warning is not None
+    assert warning.suspending == (
+        "Suspending job batch-demo/param-sweep-100k deletes its 8 active pod(s); "
+        "they are not counted as failures."
+    )
+    assert warning.resuming == "Resuming later restarts them and resets the job's start time."
+    assert str(warning) == f"{warning.suspending} {warning.resuming}"
+    assert suspend_warning(sweep, active=2).suspending.count("its 2 active pod(s)") == 1
+    assert suspend_warning(sweep, active=0) is None
+    assert suspend_warning(dict(sweep, spec=dict(sweep["spec"], suspend=True))) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL, controller_of
 from kubectl_batch.kube.actions.common import (
     ActionError,
     ActionResult,
@@ -17,7 +18,7 @@ from kubectl_batch.kube.actions.common import (
     select_objects,
 )
 from kubectl_batch.kube.client import ApiClient, ApiError
-from kubectl_batch.kube.resources import JOB_POD_SELECTOR, JOBS, PODS, list_pages
+from kubectl_batch.kube.resources import JOBS, PODS, list_pages
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _count_pods(client: ApiClient, namespace: str | None) -> dict[str, int] | No
     try:
         for pods, _ in list_pages(client, PODS, namespace):  # PODS selects Jobs' pods
             for pod in pods:
-                uid = (meta_of(pod).get("labels") or {}).get(JOB_POD_SELECTOR)
+                uid = (meta_of(pod).get("labels") or {}).get(CONTROLLER_UID_LABEL)
                 if uid:
                     counts[uid] = counts.get(uid, 0) + 1
     except ApiError as exc:
@@ -82,10 +83,9 @@ def _owned_jobs(client: ApiClient, namespace: str | None) -> dict[str, list[str]
     try:
         for jobs, _ in list_pages(client, JOBS, namespace):
             for job in jobs:
-                meta = meta_of(job)
-                for ref in meta.get("ownerReferences") or ():
-                    if ref.get("kind") == "CronJob" and ref.get("controller") is True:
-                        owned.setdefault(ref.get("uid", ""), []).append(meta.get("uid", ""))
+                owner = controller_of(job)
+                if owner:
+                    owned.setdefault(owner, []).append(meta_of(job).get("uid", ""))
     except ApiError as exc:
         if exc.status == 403:
             return None

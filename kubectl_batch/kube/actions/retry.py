@@ -5,7 +5,7 @@ one-pod Job per index) or the whole Job (``rerun``). New Jobs carry their lineag
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from kubectl_batch.domain.indexes import IndexSet
 from kubectl_batch.domain.jobs import (
     COMPLETION_INDEX_ANNOTATION,
     CONTROLLER_UID_LABEL,
+    LEGACY_CONTROLLER_UID_LABEL,
     RETRY_INDEXES_ANNOTATION,
     RETRY_OF_LABEL,
     has_job_condition,
@@ -45,7 +46,7 @@ COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
 #: Labels the API server puts on a Job's pod template; a copy must not carry them.
 CONTROLLER_TEMPLATE_LABELS = (
     CONTROLLER_UID_LABEL,
-    "controller-uid",
+    LEGACY_CONTROLLER_UID_LABEL,
     "batch.kubernetes.io/job-name",
     "job-name",
     COMPLETION_INDEX_ANNOTATION,  # the label of the same name, set on pods (1.28+)
@@ -54,16 +55,16 @@ CONTROLLER_TEMPLATE_LABELS = (
 
 def _copy_template(template: Mapping[str, Any]) -> Obj:
     """The pod template without what the API server set for the original Job."""
-    template = copy.deepcopy(dict(template))
-    tmeta = dict(template.get("metadata") or {})
+    copied = copy.deepcopy(dict(template))
+    tmeta = dict(copied.get("metadata") or {})
     labels = {
         k: v for k, v in (tmeta.get("labels") or {}).items() if k not in CONTROLLER_TEMPLATE_LABELS
     }
     tmeta["labels"] = labels
     for key in ("creationTimestamp", "uid", "resourceVersion", "name", "generateName"):
         tmeta.pop(key, None)
-    template["metadata"] = tmeta
-    return template
+    copied["metadata"] = tmeta
+    return copied
 
 
 def _job_labels(job: Mapping[str, Any]) -> dict[str, str]:
@@ -182,7 +183,9 @@ class RetryState:
     todo: IndexSet
 
 
-def _retries_of(jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]):
+def _retries_of(
+    jobs: Iterable[Mapping[str, Any]], original: Mapping[str, Any]
+) -> Iterator[Mapping[str, Any]]:
     uid = meta_of(original).get("uid")
     name = meta_of(original).get("name")
     for j in jobs:
@@ -296,15 +299,15 @@ def retry_failed_indexes(
         )
     created: list[str] = []
     for index in state.todo:
+
+        def build(n: str, i: int = index) -> Obj:
+            return retry_job_for_index(job, i, n)
+
+        def make_name(i: int = index) -> str:
+            return name_with(job_name, f"-retry-{i}-{random_suffix()}")
+
         try:
-            made = create_job(
-                client,
-                namespace,
-                lambda n, i=index: retry_job_for_index(job, i, n),
-                None,
-                lambda i=index: name_with(job_name, f"-retry-{i}-{random_suffix()}"),
-                dry_run,
-            )
+            made = create_job(client, namespace, build, None, make_name, dry_run)
         except ActionError as exc:
             done = ", ".join(created) or "none"
             raise ActionError(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from kubectl_batch.domain.jobs import is_job_finished, job_status_text
+from kubectl_batch.domain.jobs import is_job_finished, job_status_text, suspend_warning
 from kubectl_batch.kube.actions.common import (
     DRY_RUN,
     ActionError,
@@ -13,7 +10,6 @@ from kubectl_batch.kube.actions.common import (
     api,
     dry,
     get_object,
-    meta_of,
     normalize_kind,
     require,
     resource_of,
@@ -23,27 +19,7 @@ from kubectl_batch.kube.client import ApiClient
 
 _MERGE_PATCH = "application/merge-patch+json"
 
-
-def suspend_warning(job: Mapping[str, Any]) -> str | None:
-    """What suspending this Job does to its running pods, for a confirmation; None when
-    suspending it costs nothing (a CronJob, no running pods, already suspended, finished)."""
-    if job.get("kind", "Job") != "Job":
-        return None
-    spec, status = job.get("spec") or {}, job.get("status") or {}
-    if spec.get("suspend") is True or is_job_finished(job):
-        return None
-    active = status.get("active") or 0
-    if active <= 0:
-        return None
-    name = meta_of(job).get("name", "")
-    pods = "pod" if active == 1 else "pods"
-    text = (
-        f"suspending job/{name} terminates its {active} running {pods} "
-        "(not counted as failures); resuming starts new ones"
-    )
-    if spec.get("activeDeadlineSeconds") is not None:
-        text += " and restarts its activeDeadlineSeconds"
-    return text + "."
+__all__ = ["set_suspend", "suspend_warning"]
 
 
 def set_suspend(

@@ -27,6 +27,7 @@ from kubectl_batch.domain.jobs import (
     is_pod_active,
     is_suspended,
     job_status_text,
+    suspend_warning,
 )
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.services import Access
@@ -113,13 +114,17 @@ def retry_kind(job: Obj) -> str | None:
     return None
 
 
-class ObjectActions:
+if TYPE_CHECKING:  # checked as the LiveScreen it is mixed into (its app, query_one, ...)
+    _ObjectActionsBase = LiveScreen
+else:
+    _ObjectActionsBase = object
+
+
+class ObjectActions(_ObjectActionsBase):
     """Keys acting on the selected object. Mixed into a :class:`LiveScreen`."""
 
     OBJECT_BINDINGS = bindings("open", "logs", "suspend", "trigger", "retry", "delete", "yaml")
     OBJECT_ACTIONS = frozenset({"open", "logs", "suspend", "trigger", "retry", "delete", "yaml"})
-
-    app: BatchApp
 
     # -- what subclasses provide --------------------------------------------------------
     def selection(self) -> Selection | None:
@@ -223,8 +228,8 @@ class ObjectActions:
         if shown == getattr(self, "_shown_keys", None):
             return
         self._shown_keys = shown
-        self.refresh_bindings()  # type: ignore[attr-defined]
-        for line in self.query("#hint"):  # type: ignore[attr-defined]
+        self.refresh_bindings()
+        for line in self.query("#hint"):
             assert isinstance(line, Static)
             line.update(hint)
 
@@ -244,6 +249,7 @@ class ObjectActions:
             return
         from kubectl_batch.tui.screens.logs import LogsScreen, LogTarget
 
+        target: LogTarget | None
         if sel.kind == "Pod":
             target = LogTarget.for_pod(sel.obj)
         elif sel.index is not None and sel.job is not None:
@@ -266,18 +272,14 @@ class ObjectActions:
         lines: list[Text | str] = []
         if sel.kind == "Job" and suspend:
             running = [p for p in sel.pods if is_pod_active(p)]
-            lines.append(
-                Text(
-                    f"Suspending job {clean(sel.namespace)}/{clean(sel.name)} deletes its "
-                    f"{len(running)} active pod(s); they are not counted as failures.",
-                    "bold",
-                )
-            )
-            for pod in running[:20]:
-                lines.append(literal(f"  • {_meta(pod).get('name', '')} will be terminated"))
-            if len(running) > 20:
-                lines.append(f"  … and {len(running) - 20} more")
-            lines.append("Resuming later restarts them and resets the job's start time.")
+            warning = suspend_warning(sel.obj, active=len(running))
+            if warning is not None:
+                lines.append(Text(clean(warning.suspending), "bold"))
+                for pod in running[:20]:
+                    lines.append(literal(f"  • {_meta(pod).get('name', '')} will be terminated"))
+                if len(running) > 20:
+                    lines.append(f"  … and {len(running) - 20} more")
+                lines.append(clean(warning.resuming))
         elif sel.kind == "Job":
             lines.append(
                 f"Resuming job {sel.namespace}/{sel.name} creates its pods again; its start "

@@ -36,7 +36,7 @@ class HelpScreen(ModalScreen):
         table.add_fitted_column("KEY", "key", Want(0, 6, 10, essential=True))
         table.add_fitted_column("WHAT IT DOES", "what", Want(1, 24, 52, essential=True))
         table.add_fitted_column("", "why", Want(2, 16, 40, essential=True))
-        unavailable = getattr(self.below, "unavailable", lambda: {})()
+        unavailable: dict[str, str] = getattr(self.below, "unavailable", lambda: {})()
         seen: set[str] = set()
         ours = {k.id: i for i, k in enumerate(KEYS.values())}
         active_bindings = sorted(

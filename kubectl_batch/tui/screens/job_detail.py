@@ -112,8 +112,9 @@ def fill_events(table: FittedTable, rows: list[EventRow], now: datetime) -> None
             table.add_fitted_column(label, key, want)
     shown = {k.value for k in table.rows}
     fresh = {r.uid for r in rows}
-    for key in shown - fresh:
-        table.remove_row(key)
+    for gone in shown - fresh:
+        if gone is not None:  # (always: rows are added with their uid as key)
+            table.remove_row(gone)
     for r in rows:
         cells = (
             Text(age_text(r.time, now) + (f" x{r.count}" if r.count > 1 else "")),

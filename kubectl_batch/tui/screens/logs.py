@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,6 +29,9 @@ from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+
+if TYPE_CHECKING:
+    from kubectl_batch.tui.app import BatchApp
 
 Obj = dict[str, Any]
 #: Lines kept (and shown) at most.
@@ -127,6 +130,8 @@ class LogsScreen(Screen):
         "back", "follow", "previous", "container", "search", "next-match", "wrap", "timestamps"
     )
 
+    app: BatchApp
+
     def __init__(self, target: LogTarget) -> None:
         super().__init__(classes="logs")
         self.target = target
@@ -156,7 +161,7 @@ class LogsScreen(Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"logs of {self.target.title}")  # type: ignore[attr-defined]
+        self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"logs of {self.target.title}")
         self.query_one(RichLog).focus()
         self.set_interval(BATCH_SECONDS, self._drain)
         self._start(since=None)
@@ -192,7 +197,7 @@ class LogsScreen(Screen):
         self, generation: int, index: int, source: LogSource, since: datetime | None
     ) -> None:
         worker = get_current_worker()
-        kube, client = self.app.kube, self.app.client  # type: ignore[attr-defined]
+        kube, client = self.app.kube, self.app.client
 
         def opened(handle: Any) -> None:
             with self._handles_lock:

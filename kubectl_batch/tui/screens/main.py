@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from kubectl_batch.domain.cronjobs import CronState
+from kubectl_batch.domain.jobs import jobs_by_cronjob
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.present import (
     CRONJOB_COLUMNS,
@@ -48,25 +49,6 @@ class MainModel:
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
     expires: datetime | None
-
-
-def _controller_uid(obj: Obj) -> str | None:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if ref.get("controller"):
-            return ref.get("uid")
-    return None
-
-
-def _jobs_by_owner(jobs: list[Obj]) -> dict[str, list[Obj]]:
-    """The Jobs of each controller (CronJob) uid, oldest first."""
-    by_owner: dict[str, list[Obj]] = {}
-    for job in jobs:
-        owner = _controller_uid(job)
-        if owner:
-            by_owner.setdefault(owner, []).append(job)
-    for owned in by_owner.values():
-        owned.sort(key=lambda j: (j.get("metadata") or {}).get("creationTimestamp", ""))
-    return by_owner
 
 
 def _signature(job: Obj, pods: Sequence[Obj]) -> tuple:
@@ -140,19 +122,19 @@ class RowBuilder:
             job_rows = [row for _, row in fresh.values()]
 
             if jobs_moved:
-                self._owned = _jobs_by_owner(jobs)
+                self._owned = jobs_by_cronjob(jobs)
             cron_rows = []
             crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
             for cj in cache.cronjobs():
                 uid = (cj.get("metadata") or {}).get("uid", "")
                 owned = self._owned.get(uid, ())
                 sig = _signature(cj, owned)
-                known = self._crons.get(uid)
-                if known is not None and known[0] == sig and _still_valid(known[1], now):
-                    crons[uid] = known
+                kept = self._crons.get(uid)
+                if kept is not None and kept[0] == sig and _still_valid(kept[1], now):
+                    crons[uid] = kept
                 else:
-                    row = cronjob_row(cj, owned, now)
-                    crons[uid] = (sig, _valid_until(row), row)
+                    cron_row = cronjob_row(cj, owned, now)
+                    crons[uid] = (sig, _valid_until(cron_row), cron_row)
                 cron_rows.append(crons[uid][2])
             self._crons = crons
             expires = min(

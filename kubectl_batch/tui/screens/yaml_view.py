@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from textual import work
@@ -15,6 +15,9 @@ from kubectl_batch.tui.text import clean, lines
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
+if TYPE_CHECKING:
+    from kubectl_batch.tui.app import BatchApp
+
 
 def to_yaml(obj: dict[str, Any]) -> str:
     text = yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True)
@@ -26,6 +29,8 @@ class YamlScreen(Screen):
     keeps only what the lists read. If it cannot be read, the cached part is shown, said so."""
 
     BINDINGS = bindings("back")
+
+    app: BatchApp
 
     def __init__(self, kind: str, obj: dict[str, Any]) -> None:
         super().__init__(classes="yaml")
@@ -46,7 +51,7 @@ class YamlScreen(Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"YAML of {self.kind}")  # type: ignore[attr-defined]
+        self.query_one(ScopeBar).show(scope=self.app.scope, extra=f"YAML of {self.kind}")
         self.query_one(TextArea).focus()
         self._read()
 

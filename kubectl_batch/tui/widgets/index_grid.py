@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -94,7 +96,7 @@ class IndexGrid(Widget, can_focus=True):
             super().__init__()
             self.index, self.first, self.last, self.state = index, first, last, state
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.progress: IndexProgress | None = None
         self._layout: Layout | None = None
@@ -129,7 +131,7 @@ class IndexGrid(Widget, can_focus=True):
     def cell_states(self) -> list[IndexState]:
         return list(self._cells)
 
-    def get_content_height(self, container, viewport, width: int) -> int:
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if self.progress is None:
             return 1
         lay = layout(self.progress.completions, width)

@@ -25,6 +25,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
@@ -156,7 +157,7 @@ class LiveTable(HidingTable):
     def show_sort(self, column: str | None, reverse: bool) -> None:
         self.sort_column, self.sort_reverse = column, reverse
         for c in self._columns:
-            col = self.columns.get(c.key)  # type: ignore[call-overload]
+            col = self.columns.get(ColumnKey(c.key))
             if col is not None:
                 col.label = self._label(c)
         self._widths = ()  # the sorted column's label is wider by its arrow
@@ -196,7 +197,8 @@ class LiveTable(HidingTable):
             self.move_cursor(row=self.get_row_index(uid), animate=False)
 
     # -- updates --------------------------------------------------------------------------
-    def _render(self, row: Any, now: datetime) -> list[TableCell]:
+    # (Not `_render`: that is Widget's own hook, called without arguments.)
+    def _row_cells(self, row: Any, now: datetime) -> list[TableCell]:
         return [c.render(row, now) for c in self._columns]
 
     def apply(
@@ -248,7 +250,7 @@ class LiveTable(HidingTable):
                         complete = False
                         continue
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
-                    new = new or self._render(row, now)
+                    new = new or self._row_cells(row, now)
                     self.add_row(*new, key=row.uid)
                     self._cells[row.uid] = new
                     self._order.append(row.uid)
@@ -256,7 +258,7 @@ class LiveTable(HidingTable):
                     added += 1
                 elif old is not row:
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
-                    self._update(row, new or self._render(row, now))
+                    self._update(row, new or self._row_cells(row, now))
                     self._rows[row.uid] = row
             if longest != self._longest:
                 self._longest = longest
@@ -299,12 +301,14 @@ class LiveTable(HidingTable):
             return []
         top = int(self.scroll_y)
         height = max(0, self.scrollable_content_region.height - self.header_height)
-        out = []
+        out: list[str] = []
         for index in range(top, min(len(self._order), top + height + 1)):
             try:
-                out.append(self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value)
+                uid = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
             except Exception:  # noqa: BLE001 - row vanished meanwhile
                 break
+            if uid is not None:  # (always: every row is added with its uid as key)
+                out.append(uid)
         return out
 
     def tick(self, now: datetime) -> None:
@@ -371,11 +375,10 @@ class LiveTable(HidingTable):
         if column_index < 0 or not self._fixed_layout():
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
-        if row_index < 0:
-            row_key, value = self._header_row_key, self.columns[column_key].label
-        else:
-            row_key = self._row_locations.get_key(row_index)
-            value = self._data[row_key][column_key]
+        row_key = self._header_row_key if row_index < 0 else self._row_locations.get_key(row_index)
+        if column_key is None or row_key is None:  # no such cell: DataTable's own way
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        value = self.columns[column_key].label if row_index < 0 else self._data[row_key][column_key]
         key = (
             row_key,
             column_key,

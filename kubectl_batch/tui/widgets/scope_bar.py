@@ -81,7 +81,3 @@ class ScopeBar(Static):
 
     def on_resize(self) -> None:
         self.show()
-
-    def reason_of(self, states: Mapping[str, Any], kind: str) -> str:
-        state = states.get(kind)
-        return clean(getattr(state, "message", "")) if state is not None else ""

@@ -183,6 +183,7 @@ def test_a_jobs_pods_revision_moves_with_its_pods(kubectl, cluster, namespace):
         assert seen > 0 and cache.pods_revision("no-such-job") == 0
         kubectl.run("delete", "pods", "-l", f"batch.kubernetes.io/controller-uid={uid}")
         kubectl.wait_for(lambda: not cache.pods_of(uid), timeout=30, what="the pod to go")
-        assert cache.pods_revision(uid) > seen
+        # No pods: the revision moves back to 0 (no per-Job entry outlives its pods).
+        assert cache.pods_revision(uid) != seen and cache.pods_revision(uid) == 0
     finally:
         cache.stop()

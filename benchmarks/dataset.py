@@ -41,6 +41,44 @@ def rfc3339(t: datetime) -> str:
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def managed_job(ns: str, name: str, labels: dict[str, str] | None = None) -> Obj:
+    """A one-pod Job the Job controller leaves alone (``spec.managedBy``) and no scheduler
+    places: the benchmarks write its status themselves."""
+    meta: Obj = {"name": name, "namespace": ns}
+    if labels:
+        meta["labels"] = dict(labels)
+    return {
+        "metadata": meta,
+        "spec": {
+            "managedBy": MANAGED_BY,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "schedulerName": SCHEDULER,
+                    "containers": [{"name": "main", "image": "busybox"}],
+                }
+            },
+        },
+    }
+
+
+def finished_status(complete: bool, now: str) -> Obj:
+    """The status the Job controller writes when a one-pod Job succeeds or fails."""
+    cond = {"status": "True", "lastProbeTime": now, "lastTransitionTime": now}
+    if complete:
+        cond.update(
+            reason="CompletionsReached", message="Reached expected number of succeeded pods"
+        )
+        conds = [dict(cond, type="SuccessCriteriaMet"), dict(cond, type="Complete")]
+        done = {"succeeded": 1, "completionTime": now}
+        return {"active": 0, "ready": 0, **done, "conditions": conds}
+    cond.update(
+        reason="BackoffLimitExceeded", message="Job has reached the specified backoff limit"
+    )
+    conds = [dict(cond, type="FailureTarget"), dict(cond, type="Failed")]
+    return {"active": 0, "ready": 0, "failed": 1, "conditions": conds}
+
+
 def _ranges(indexes: list[int]) -> str:
     """Sorted distinct indexes in the controller's format: 0-3,7,9-10."""
     out: list[str] = []

@@ -362,7 +362,7 @@ def ensure_events(
         if (j.namespace, j.name) in jobs:
             kind, reason, message = reasons[j.state]
             bodies.append(
-                _event(
+                event(
                     j.namespace,
                     "Job",
                     j.name,
@@ -377,7 +377,7 @@ def ensure_events(
     for c in data.cronjobs:
         if c.owns and (c.namespace, c.name) in crons:
             bodies.append(
-                _event(
+                event(
                     c.namespace,
                     "CronJob",
                     c.name,
@@ -410,7 +410,7 @@ def _uids(client: ApiClient, path: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def _event(
+def event(
     ns: str,
     kind: str,
     name: str,

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.clusters import BenchCluster, say  # noqa: E402
-from benchmarks.dataset import MANAGED_BY, SCHEDULER, rfc3339  # noqa: E402
+from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
 
 LATENCY_NS = "bench-latency"
 LATENCY_JOBS = 20
@@ -116,19 +116,7 @@ def create_latency_jobs(client) -> None:
     now = rfc3339(datetime.now(timezone.utc))
     for i in range(LATENCY_JOBS):
         base, path = _latency_paths(i)
-        body = {
-            "metadata": {"name": f"latency-{i:02d}", "namespace": LATENCY_NS},
-            "spec": {
-                "managedBy": MANAGED_BY,
-                "template": {
-                    "spec": {
-                        "restartPolicy": "Never",
-                        "schedulerName": SCHEDULER,
-                        "containers": [{"name": "main", "image": "busybox"}],
-                    }
-                },
-            },
-        }
+        body = managed_job(LATENCY_NS, f"latency-{i:02d}")
         client.request("POST", base, body=body)
         client.request(
             "PATCH",
@@ -140,21 +128,7 @@ def create_latency_jobs(client) -> None:
 
 def complete_latency_job(client, i: int) -> float:
     """Make Job i Complete on the server; returns the monotonic time just before asking."""
-    now = rfc3339(datetime.now(timezone.utc))
-    cond = {
-        "status": "True",
-        "lastProbeTime": now,
-        "lastTransitionTime": now,
-        "reason": "CompletionsReached",
-        "message": "Reached expected number of succeeded pods",
-    }
-    status = {
-        "active": 0,
-        "ready": 0,
-        "succeeded": 1,
-        "completionTime": now,
-        "conditions": [dict(cond, type="SuccessCriteriaMet"), dict(cond, type="Complete")],
-    }
+    status = finished_status(True, rfc3339(datetime.now(timezone.utc)))
     t = time.monotonic()
     client.request(
         "PATCH",

@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.clusters import BenchCluster, cluster_module, say  # noqa: E402
-from benchmarks.dataset import MANAGED_BY, SCHEDULER, rfc3339  # noqa: E402
+from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
+from benchmarks.load import event  # noqa: E402
 from benchmarks.run import _events, median, p95  # noqa: E402
 
 PREFIX = "soak-"
@@ -64,63 +65,6 @@ def now_str() -> str:
 
 
 # ----------------------------------------------------------------------------- objects
-
-
-def job_body(ns: str, name: str) -> dict:
-    return {
-        "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/name": "soak"}},
-        "spec": {
-            "managedBy": MANAGED_BY,
-            "template": {
-                "spec": {
-                    "restartPolicy": "Never",
-                    "schedulerName": SCHEDULER,
-                    "containers": [{"name": "main", "image": "busybox"}],
-                }
-            },
-        },
-    }
-
-
-def finished_status(complete: bool) -> dict:
-    t = now_str()
-    cond = {"status": "True", "lastProbeTime": t, "lastTransitionTime": t}
-    if complete:
-        cond.update(
-            reason="CompletionsReached", message="Reached expected number of succeeded pods"
-        )
-        conds = [dict(cond, type="SuccessCriteriaMet"), dict(cond, type="Complete")]
-        return {"active": 0, "ready": 0, "succeeded": 1, "completionTime": t, "conditions": conds}
-    cond.update(
-        reason="BackoffLimitExceeded", message="Job has reached the specified backoff limit"
-    )
-    conds = [dict(cond, type="FailureTarget"), dict(cond, type="Failed")]
-    return {"active": 0, "ready": 0, "failed": 1, "conditions": conds}
-
-
-def event_body(ns: str, name: str, uid: str, reason: str, message: str) -> dict:
-    t = now_str()
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": f"{name}.{random.getrandbits(64):016x}", "namespace": ns},
-        "involvedObject": {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "name": name,
-            "namespace": ns,
-            "uid": uid,
-        },
-        "reason": reason,
-        "message": message,
-        "type": "Normal",
-        "source": {"component": "soak"},
-        "reportingComponent": "soak",
-        "reportingInstance": "",
-        "firstTimestamp": t,
-        "lastTimestamp": t,
-        "count": 1,
-    }
 
 
 def cronjob_body(ns: str, name: str, schedule: str) -> dict:
@@ -165,7 +109,11 @@ class Churn:
     def create(self, state: str = "running") -> str:
         self.counter += 1
         name = f"{PREFIX}{self.counter:06d}"
-        job = self.client.request("POST", self.jobs_path, body=job_body(self.ns, name))
+        job = self.client.request(
+            "POST",
+            self.jobs_path,
+            body=managed_job(self.ns, name, {"app.kubernetes.io/name": "soak"}),
+        )
         uid = job["metadata"]["uid"]
         start = {"startTime": now_str(), "active": 1, "ready": 1}
         self.patch(name, start)
@@ -173,12 +121,23 @@ class Churn:
             self.running[name] = time.monotonic()
         else:
             self.patch(
-                name, dict(finished_status(state == "complete"), startTime=start["startTime"])
+                name,
+                dict(finished_status(state == "complete", now_str()), startTime=start["startTime"]),
             )
         self.client.request(
             "POST",
             f"/api/v1/namespaces/{self.ns}/events",
-            body=event_body(self.ns, name, uid, "SuccessfulCreate", f"Created pod: {name}-x"),
+            body=event(
+                self.ns,
+                "Job",
+                name,
+                uid,
+                "Normal",
+                "SuccessfulCreate",
+                f"Created pod: {name}-x",
+                "soak",
+                now_str(),
+            ),
         )
         self.order.append(name)
         self.uids[name] = uid
@@ -198,7 +157,7 @@ class Churn:
         complete = self.rng.random() < 0.8
         del self.running[name]
         t = time.monotonic()
-        self.patch(name, finished_status(complete))
+        self.patch(name, finished_status(complete, now_str()))
         if complete:
             self.sent[name] = t
         self.counts["complete" if complete else "fail"] += 1

@@ -247,13 +247,7 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
         result["rss_peak_mb"] = _proc_kb(proc.pid, "VmHWM") / 1024
         result["rss_end_mb"] = _proc_kb(proc.pid, "VmRSS") / 1024
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_probe(proc)
         log.close()
     reqs = [e for e in _events(report) if e["event"] == "requests"]
     items = reqs[-1]["items"] if reqs else []
@@ -267,6 +261,17 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
     if latency:
         delete_latency_jobs(client)
     return result
+
+
+def stop_probe(proc: subprocess.Popen) -> None:
+    """SIGTERM (the probe reports its requests then), SIGKILL if it does not go in 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _classify(items: list) -> dict:

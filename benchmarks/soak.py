@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.clusters import BenchCluster, cluster_module, say  # noqa: E402
 from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
 from benchmarks.load import event  # noqa: E402
-from benchmarks.run import _events, median, p95  # noqa: E402
+from benchmarks.run import _events, median, p95, stop_probe  # noqa: E402
 
 PREFIX = "soak-"
 MERGE = "application/merge-patch+json"
@@ -386,13 +385,8 @@ def run(args) -> dict:
         result.update(namespace=ns, kubeconfig=kubeconfig, bench=bench)
         return result
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_probe(proc)
         log.close()
         cleanup(client, ns)
         report.unlink(missing_ok=True)

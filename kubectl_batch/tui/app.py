@@ -283,7 +283,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
 
     # -- failures ---------------------------------------------------------------------
     def contain_failure(self, where: str, error: BaseException) -> None:
-        """A bug hit one screen or key: log the traceback, say so in one sentence, go on."""
+        """A bug hit one screen or key: log the traceback, say so in one sentence, go on.
+        The same failure again (a screen failing on every refresh) is told once."""
+        told = failures.summary(where, error, failures.log_path())
+        if told in self.failures:
+            return
         message = failures.summary(where, error, failures.record(where, error))
         self.failures.append(message)
         self.notify(message, title="Something failed", severity="error", timeout=15, markup=False)

@@ -58,6 +58,11 @@ async def test_a_screen_failing_to_show_is_contained_and_logged(state_dir, monke
             f"foresaw); the traceback is in {log}. The rest of the app keeps working."
         ]
         assert app.failures[0] in notified(app)
+        # Failing again on the next refresh is not told again.
+        app.cache.put("Job", copy.deepcopy(app.cache.jobs()[0]))
+        app.poke()
+        await pilot.pause(0.3)
+        assert len(app.failures) == 1 and notified(app).count(app.failures[0]) == 1
         text = log.read_text()
         assert "Traceback (most recent call last)" in text and "RuntimeError: boom" in text
         await the_app_still_works(pilot, app)

@@ -197,6 +197,22 @@ def build_parser() -> Parser:
     )
     nr.set_defaults(handler="kubectl_batch.commands.next_runs")
 
+    why = command(
+        "why",
+        "why Jobs are not progressing, and when they will end",
+        "For each Job (named, or all of -n / -A, or selected by -l): what holds it back,\n"
+        "from the Job, its pods and their Events (unschedulable pods, image pulls, config\n"
+        "errors, init containers, crash loops, pods never created, queues, backoff), and\n"
+        "when it ends (deadline, TTL, ETA). -o wide adds the whole text. Exit 1 when a Job\n"
+        "is stuck, else 0.\n\n"
+        "examples:\n"
+        "  kubectl batch why job/train\n"
+        "  kubectl batch why -A -o json",
+    )
+    why.add_argument("objects", nargs="*", metavar="job/NAME", help="Jobs (default: all)")
+    why.add_argument("-o", "--output", choices=("wide", "json"), help="output format: wide or json")
+    why.set_defaults(handler="kubectl_batch.commands.why")
+
     # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions/ does the work).
     actions = "kubectl_batch.commands.actions"
 
@@ -239,6 +255,12 @@ def build_parser() -> Parser:
             help="cronjob/NAME or job/NAME (or KIND NAME ...; or KIND with -l SELECTOR)",
         )
         dry_run(sub)
+        if verb == "resume":
+            sub.add_argument(
+                "--force",
+                action="store_true",
+                help="resume a Job a queue (Kueue, spec.managedBy) holds, bypassing its quota",
+            )
         sub.set_defaults(handler=actions, action=verb)
 
     tr = command(

@@ -162,7 +162,15 @@ def run_suspend(args: argparse.Namespace, client: ApiClient, out: TextIO, err: T
                 warning = suspend_warning(obj or get_object(client, kind, ns, name))
                 if warning:
                     print(f"Warning: {warning}", file=err)
-            result = set_suspend(client, kind, ns, name, suspend, dry_run=args.dry_run)
+            result = set_suspend(
+                client,
+                kind,
+                ns,
+                name,
+                suspend,
+                dry_run=args.dry_run,
+                force=getattr(args, "force", False),
+            )
         except ActionError as exc:
             failed += 1
             _print_error(str(exc), err)

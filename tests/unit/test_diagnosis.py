@@ -304,3 +304,30 @@ def test_healthy_jobs_of_the_other_fixtures_are_not_stuck():
         ]
         d = diagnose(job, pods, cluster["events"], lambda: now)
         assert not d.stuck, (job["metadata"]["name"], d)
+
+
+def test_the_main_screen_row_says_why_and_follows_the_warning_events():
+    from fixtures.tui_fakes import FakeCache
+
+    from kubectl_batch.tui.present import JOB_COLUMNS
+    from kubectl_batch.tui.screens.main import RowBuilder
+
+    s = copy.deepcopy(RECORDED["unschedulable-gpu"])
+    now = at("unschedulable-gpu")
+    for p in s["pods"]:
+        p["status"]["conditions"] = []  # the Event alone tells it
+    cache = FakeCache({"jobs": [s["job"]], "pods": s["pods"]})
+    sorts = {"jobs": ("why", False), "cronjobs": ("name", False)}
+    builder = RowBuilder(tuple(JOB_COLUMNS.values()))
+
+    def row():
+        return builder.build(cache, lambda: now, "", sorts).jobs[0]
+
+    before = row()
+    assert before.why(now).plain == ""
+    assert row() is before  # nothing changed: the same row
+    for e in s["events"]:
+        cache.put("Event", e)
+    after = row()
+    assert after.why(now).plain == CELLS["unschedulable-gpu"][0]
+    assert after.why(now).style == "bold red"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from support.why_workloads import SCENARIOS, Scenario, manifests
+from support.why_workloads import BY_NAME, SCENARIOS, Scenario, manifests
 
 
 def kubectl_batch(cluster, namespace: str, *args: str) -> subprocess.CompletedProcess:
@@ -89,3 +89,33 @@ def test_a_healthy_namespace_exits_0(cluster, kubectl, namespace):
     code, out = why(cluster, namespace)
     assert code == 0
     assert [i["name"] for i in out["items"]] == ["deadline"]
+
+
+@pytest.mark.asyncio
+async def test_the_main_screen_says_why_and_the_detail_says_it_whole(cluster, kubectl, namespace):
+    from test_tui import SIZE, cell, make_app, uid_of, until
+
+    from kubectl_batch.tui.screens.job_detail import JobDetailScreen
+    from kubectl_batch.tui.widgets.live_table import LiveTable
+
+    kubectl.create(*manifests(BY_NAME["unschedulable-selector"]))
+    app = make_app(cluster, namespace)
+    async with app.run_test(size=SIZE) as pilot:
+        want = BY_NAME["unschedulable-selector"]
+        await until(
+            pilot,
+            lambda: want.matches(cell(app, "jobs", want.name, "why") or ""),
+            what=want.why,
+        )
+        table = app.screen.query_one("#jobs", LiveTable)
+        table.focus()
+        table.select_uid(uid_of(app, want.name))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, JobDetailScreen), what="detail")
+
+        def header():
+            text = str(app.screen.query_one("#header").render())
+            return "cannot be scheduled" in text and text
+
+        text = await until(pilot, header, what="the whole text")
+        assert "didn't match Pod's node affinity/selector" in text

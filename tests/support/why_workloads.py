@@ -165,6 +165,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         True,
     ),
     Scenario(
+        "mount-fail",
+        (job("mount-fail", annotations={"outcome": "mount-fail"}),),
+        "mount",
+        r'FailedMount: volume settings: configmap "settings" not found',
+        True,
+    ),
+    Scenario(
         "init-fail",
         (
             job(

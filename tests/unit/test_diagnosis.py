@@ -57,6 +57,7 @@ CELLS = {
     "unbound-pvc": ('unschedulable: persistentvolumeclaim "data" not found', True),
     "image-pull": ("ImagePullBackOff registry.example/team/trainer:v9", True),
     "config-error": ("config: couldn't find key password in Secret db", True),
+    "mount-fail": ('FailedMount: volume settings: configmap "settings" not found', True),
     "init-fail": ("Init:1/2 input: exit 1, restarts 1, starting", True),
     "init-running": ("Init:0/1 fetch running", False),
     "crashloop": ("restarts 1, exit 3, next start in 31s", True),
@@ -331,3 +332,23 @@ def test_the_main_screen_row_says_why_and_follows_the_warning_events():
     after = row()
     assert after.why(now).plain == CELLS["unschedulable-gpu"][0]
     assert after.why(now).style == "bold red"
+
+
+def test_the_cache_counts_warning_events_per_job_and_forgets_them_with_it():
+    from kubectl_batch.kube.cache import ClusterCache
+    from kubectl_batch.kube.resources import ALL
+
+    s = copy.deepcopy(RECORDED["unschedulable-gpu"])
+    cache = ClusterCache(client=None, namespace=None, resources=ALL)  # type: ignore[arg-type]
+    cache._replace("Job", [slim_job(s["job"])])
+    cache._replace("Pod", [slim_pod(p) for p in s["pods"]])
+    uid = s["job"]["metadata"]["uid"]
+    assert cache.warnings_revision(uid) == 0
+    normal = [e for e in s["events"] if e["type"] == "Normal"]
+    cache._replace("Event", [slim_object(e) for e in normal])
+    assert cache.warnings_revision(uid) == 0  # Normal Events tell the WHY nothing
+    cache._replace("Event", [slim_object(e) for e in s["events"]])
+    seen = cache.warnings_revision(uid)
+    assert seen > 0  # the pod's FailedScheduling
+    cache._apply("Job", "DELETED", slim_job(s["job"]))
+    assert cache.warnings_revision(uid) == 0

@@ -91,6 +91,20 @@ def _finish_one_worker(kubectl: Any) -> None:
     )
 
 
+def _delete_the_pod(kubectl: Any) -> None:
+    """Delete the running pod; kwok keeps it terminating (terminate-duration)."""
+    selector = "batch.kubernetes.io/job-name=terminating"
+    pods = kubectl.wait_for(
+        lambda: [
+            p
+            for p in kubectl.items("pods", "-l", selector)
+            if p["status"].get("phase") == "Running"
+        ],
+        what="a running pod",
+    )
+    kubectl.run("delete", "pod", pods[0]["metadata"]["name"], "--wait=false")
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "unschedulable-selector",
@@ -260,6 +274,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         "backoff",
         r"retry in \d+s|retrying",
         False,
+    ),
+    Scenario(
+        "terminating",
+        (
+            job(
+                "terminating",
+                annotations={"outcome": "run", "terminate-duration": "1h"},
+                podReplacementPolicy="Failed",
+            ),
+        ),
+        "terminating",
+        r"waiting for 1 terminating pod\(s\)",
+        False,
+        then=_delete_the_pod,
+        detail="podReplacementPolicy: Failed",
     ),
     Scenario(
         "deadline",

@@ -352,3 +352,19 @@ def test_the_cache_counts_warning_events_per_job_and_forgets_them_with_it():
     assert seen > 0  # the pod's FailedScheduling
     cache._apply("Job", "DELETED", slim_job(s["job"]))
     assert cache.warnings_revision(uid) == 0
+
+
+def test_the_job_detail_has_the_whole_text():
+    from fixtures.tui_fakes import FakeCache
+
+    from kubectl_batch.tui.screens import job_detail
+
+    s = copy.deepcopy(RECORDED["crashloop"])
+    now = at("crashloop")
+    cache = FakeCache({"jobs": [s["job"]], "pods": s["pods"], "events": s["events"]})
+    model = job_detail.build_job_model(cache, s["job"]["metadata"]["uid"], lambda: now)
+    text = job_detail.header_text(model, now).plain
+    assert "why           pod crashloop-" in text
+    assert "keeps crashing (CrashLoopBackOff): restarted 1 time(s), last exit code 3" in text
+    assert "(next start in 31s)" in text
+    assert "outlook       restartPolicy OnFailure: the pods' 1 container restart(s)" in text

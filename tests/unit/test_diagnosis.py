@@ -65,6 +65,7 @@ CELLS = {
     "queued": ("queued in team-a", False),
     "managed-by": ("queued in example.com/queue", False),
     "backoff": ("retry in 2s", False),
+    "terminating": ("waiting for 1 terminating pod(s)", False),
     "deadline": ("deadline in 59m", False),
     "ttl": ("deleted in 59m", False),
     "eta": ("ETA 1m", False),
@@ -368,3 +369,17 @@ def test_the_job_detail_has_the_whole_text():
     assert "keeps crashing (CrashLoopBackOff): restarted 1 time(s), last exit code 3" in text
     assert "(next start in 31s)" in text
     assert "outlook       restartPolicy OnFailure: the pods' 1 container restart(s)" in text
+
+
+def test_replacements_wait_for_terminating_pods_only_under_pod_replacement_policy_failed():
+    (f,) = diagnosis("terminating").findings
+    assert f.severity is Severity.WAITING
+    assert f.detail == (
+        "podReplacementPolicy: Failed: the Job controller creates replacements only once its "
+        "1 terminating pod(s) are gone"
+    )
+    # Under the default policy (TerminatingOrFailed) the replacement is created at once.
+    s = copy.deepcopy(RECORDED["terminating"])
+    del s["job"]["spec"]["podReplacementPolicy"]
+    d = diagnose(s["job"], s["pods"], s["events"], lambda: at("terminating"))
+    assert all(f.code != "terminating" for f in d.findings)

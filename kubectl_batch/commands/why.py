@@ -24,12 +24,14 @@ Obj = dict[str, Any]
 def _names(words: Sequence[str]) -> list[str]:
     """``job/NAME ...``, ``job NAME ...``, ``jobs`` (all) or bare names -> Job names."""
     from kubectl_batch.commands.actions import parse_refs
-    from kubectl_batch.kube.actions.common import is_kind
+    from kubectl_batch.kube.actions.common import ActionError, is_kind, normalize_kind
 
     words = list(words)
-    if not words or (len(words) == 1 and is_kind(words[0]) and "/" not in words[0]):
-        if words:
-            parse_refs([words[0], "-"], ("Job",))  # a CronJob kind is refused
+    if not words:
+        return []
+    if len(words) == 1 and is_kind(words[0]) and "/" not in words[0]:
+        if normalize_kind(words[0]) != "Job":
+            raise ActionError(f'"{words[0]}": this command acts on jobs')
         return []
     if any("/" in w for w in words) or is_kind(words[0]):
         return [name for _, name in parse_refs(words, ("Job",))]

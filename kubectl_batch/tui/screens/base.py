@@ -318,7 +318,9 @@ class ObjectActions(_ObjectActionsBase):
         from kubectl_batch.tui.screens.modals import ConfirmScreen
 
         self.app.push_screen(
-            ConfirmScreen(f"{verb} {sel.kind.lower()} {sel.name}?", lines, verb, danger=suspend),
+            ConfirmScreen(
+                f"{verb} {sel.kind.lower()} {sel.name}?", lines, verb, danger=suspend or forced
+            ),
             go,
         )
 

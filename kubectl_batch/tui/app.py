@@ -272,6 +272,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         gc.set_threshold(*QUIET_GC_THRESHOLDS)
 
     def _tick(self) -> None:
+        if not self.screen_stack:
+            return  # the app is closing: its screens are gone, the timer not yet
         screen = self.screen
         if isinstance(screen, LiveScreen):
             try:

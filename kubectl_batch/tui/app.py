@@ -25,7 +25,7 @@ from typing import Any
 
 from textual import work
 from textual._context import active_message_pump
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
@@ -272,9 +272,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         gc.set_threshold(*QUIET_GC_THRESHOLDS)
 
     def _tick(self) -> None:
-        if not self.screen_stack:
-            return  # the app is closing: its screens are gone, the timer not yet
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # the app is closing: its screens are gone, its timer not yet
         if isinstance(screen, LiveScreen):
             try:
                 screen.tick(self.clock())

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.clusters import BenchCluster, say  # noqa: E402
 from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
+from benchmarks.link import Link, LinkProfile  # noqa: E402
 
 LATENCY_NS = "bench-latency"
 LATENCY_JOBS = 20
@@ -180,7 +181,7 @@ def _proc_kb(pid: int, field: str) -> int:
     return 0
 
 
-def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict:
+def probe_run(kubeconfig: str, client, idle: float, latency: bool) -> dict:
     if latency:
         create_latency_jobs(client)
     report = Path(tempfile.mkstemp(prefix="kbt-probe-", suffix=".jsonl")[1])
@@ -190,7 +191,7 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
         "--report",
         str(report),
         "--kubeconfig",
-        cluster.kubeconfig,
+        kubeconfig,
         "--size",
         SIZE,
     ]
@@ -292,7 +293,26 @@ def _classify(items: list) -> dict:
 # --------------------------------------------------------------------------- a size
 
 
-def bench_size(n: int, runs: int, idle: float, workers: int) -> dict:
+def side_by_side(n: int, where: str, kubeconfig: str, client, idle: float) -> dict:
+    """One interleaved pair: `kubectl get jobs,cronjobs -A`, then `kubectl batch -A`."""
+    kubectl_s = wall(["kubectl", "--kubeconfig", kubeconfig, "get", "jobs,cronjobs", "-A"])
+    run = probe_run(kubeconfig, client, idle, latency=True)
+    run["kubectl_get"] = kubectl_s
+    run["ratio"] = run["first_table"] / kubectl_s
+    run["rows_ratio"] = run["all_rows"] / kubectl_s
+    say(
+        f"N={n} {where}: every row {run['all_rows']:.2f} s, "
+        f"first table {run['first_table']:.2f} s, kubectl "
+        f"{kubectl_s:.2f} s (x{run['ratio']:.2f}), RSS {run['rss_table_mb']:.0f} MB "
+        f"(peak {run['rss_peak_mb']:.0f}), latency median "
+        f"{median(run['latency_ms']):.0f} ms p95 {p95(run['latency_ms']):.0f} ms"
+    )
+    if "client" in run:
+        say(f"  idle {idle:.0f} s: client {run['client']}, server {run['server']}")
+    return run
+
+
+def bench_size(n: int, runs: int, idle: float, workers: int, link: LinkProfile | None) -> dict:
     cluster = BenchCluster(n)
     cluster.up()
     data = cluster.ensure_loaded(workers)
@@ -309,23 +329,23 @@ def bench_size(n: int, runs: int, idle: float, workers: int) -> dict:
         "cronjobs": len(data.cronjobs),
         "server": version,
         "runs": [],
+        "link_runs": [],
+        "link": str(link) if link else None,
     }
-    for r in range(runs):
-        kubectl_s = wall([*kc, "get", "jobs,cronjobs", "-A"])
-        run = probe_run(cluster, client, idle if r == 0 else 0, latency=True)
-        run["kubectl_get"] = kubectl_s
-        run["ratio"] = run["first_table"] / kubectl_s
-        run["rows_ratio"] = run["all_rows"] / kubectl_s
-        say(
-            f"N={n} run {r + 1}/{runs}: every row {run['all_rows']:.2f} s, "
-            f"first table {run['first_table']:.2f} s, kubectl "
-            f"{kubectl_s:.2f} s (x{run['ratio']:.2f}), RSS {run['rss_table_mb']:.0f} MB "
-            f"(peak {run['rss_peak_mb']:.0f}), latency median "
-            f"{median(run['latency_ms']):.0f} ms p95 {p95(run['latency_ms']):.0f} ms"
-        )
-        if "client" in run:
-            say(f"  idle {idle:.0f} s: client {run['client']}, server {run['server']}")
-        out["runs"].append(run)
+    with contextlib.ExitStack() as stack:
+        linked = None
+        if link is not None:
+            relay = stack.enter_context(Link.to_cluster_of(cluster.kubeconfig, link))
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kbt-link-")))
+            linked = str(relay.kubeconfig(cluster.kubeconfig, tmp))
+        for r in range(runs):
+            where = f"run {r + 1}/{runs}"
+            first_idle = idle if r == 0 else 0
+            out["runs"].append(
+                side_by_side(n, f"{where} loopback", cluster.kubeconfig, client, first_idle)
+            )
+            if linked:
+                out["link_runs"].append(side_by_side(n, f"{where} {link}", linked, client, 0))
     nr = []
     for _ in range(runs):
         k = wall([*kc, "get", "cronjobs", "-A"])
@@ -446,6 +466,41 @@ def table(results: list[dict], off: dict) -> str:
 
     add("change on server → row on screen, median", lambda r: lat(r, median), "")
     add("change on server → row on screen, p95", lambda r: f"**{lat(r, p95)}**", "< 300 ms")
+
+    linked = [r for r in results if r.get("link_runs")]
+    if linked:
+
+        def over_link(r, key, fmt):
+            runs = r.get("link_runs") or []
+            return fmt(median([run[key] for run in runs])) if runs else "not measured"
+
+        profile = linked[0]["link"]
+        add(
+            f"through a link ({profile}): `kubectl batch -A` to every row",
+            lambda r: over_link(r, "all_rows", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… to first complete table",
+            lambda r: over_link(r, "first_table", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… `kubectl get jobs,cronjobs -A`",
+            lambda r: over_link(r, "kubectl_get", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… ratio (first complete table / kubectl)",
+            lambda r: over_link(r, "ratio", lambda v: f"**{v:.2f}x**"),
+            "≤ 1.5x",
+        )
+
+        def link_lat(r):
+            values = [v for run in r.get("link_runs") or [] for v in run["latency_ms"]]
+            return f"{p95(values):.0f} ms" if values else "not measured"
+
+        add("… change on server → row on screen, p95", link_lat, "")
     add(
         "`kubectl batch next-runs -A` (1,000 CronJobs)",
         lambda r: f"{median([x['ours'] for x in r['next_runs']]):.2f} s",
@@ -484,17 +539,27 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per size (default 5)")
     parser.add_argument("--idle", type=float, default=60, help="idle seconds counted (0: skip)")
     parser.add_argument("--workers", type=int, default=24, help="parallel requests when loading")
+    parser.add_argument(
+        "--link",
+        default="100mbit:25ms",
+        help="also measure through a link of this bandwidth and one-way delay "
+        "(default 100mbit:25ms; 'none': loopback only)",
+    )
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--down", action="store_true", help="delete the benchmark clusters")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    try:
+        link = None if args.link == "none" else LinkProfile.parse(args.link)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.down:
         for n in sizes:
             BenchCluster(n).down()
         return 0
     results = []
     for n in sizes:
-        results.append(bench_size(n, args.runs, args.idle, args.workers))
+        results.append(bench_size(n, args.runs, args.idle, args.workers, link))
     off = offline(max(args.runs, 10))
     text = table(results, off)
     print(f"Machine: {machine(results[0]['server'])}\n")

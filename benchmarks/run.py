@@ -45,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import k9s  # noqa: E402
 from benchmarks.clusters import BenchCluster, say  # noqa: E402
 from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
 from benchmarks.link import Link, LinkProfile  # noqa: E402
@@ -181,6 +182,12 @@ def _proc_kb(pid: int, field: str) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` (and of its waited-for children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def probe_run(kubeconfig: str, client, idle: float, latency: bool) -> dict:
     if latency:
         create_latency_jobs(client)
@@ -221,10 +228,11 @@ def probe_run(kubeconfig: str, client, idle: float, latency: bool) -> dict:
         time.sleep(2)
         if idle:
             before = request_totals(client)
-            t1 = time.monotonic()
+            t1, cpu1 = time.monotonic(), _cpu_seconds(proc.pid)
             time.sleep(idle)
-            t2 = time.monotonic()
+            t2, cpu2 = time.monotonic(), _cpu_seconds(proc.pid)
             after = request_totals(client)
+            result["idle_cpu_percent"] = 100 * (cpu2 - cpu1) / (t2 - t1)
             result["idle_seconds"] = idle
             result["server"] = {
                 f"{verb} {res}": after[(verb, res)] - before[(verb, res)]
@@ -312,7 +320,29 @@ def side_by_side(n: int, where: str, kubeconfig: str, client, idle: float) -> di
     return run
 
 
-def bench_size(n: int, runs: int, idle: float, workers: int, link: LinkProfile | None) -> dict:
+def k9s_run(n: int, kubeconfig: str, client, idle: float) -> dict:
+    create_latency_jobs(client)
+    try:
+        run = k9s.run(
+            kubeconfig,
+            n + LATENCY_JOBS,
+            idle,
+            complete=lambda i: complete_latency_job(client, i),
+            latency_jobs=LATENCY_JOBS,
+        )
+    finally:
+        delete_latency_jobs(client)
+    say(
+        f"N={n} k9s {k9s.VERSION}: every Job counted {run['all_jobs']:.2f} s, "
+        f"RSS {run['rss_mb']:.0f} MB, idle CPU {run.get('idle_cpu_percent', float('nan')):.1f} %, "
+        f"latency p95 {p95(run['latency_ms']):.0f} ms"
+    )
+    return run
+
+
+def bench_size(
+    n: int, runs: int, idle: float, workers: int, link: LinkProfile | None, with_k9s: bool
+) -> dict:
     cluster = BenchCluster(n)
     cluster.up()
     data = cluster.ensure_loaded(workers)
@@ -331,6 +361,7 @@ def bench_size(n: int, runs: int, idle: float, workers: int, link: LinkProfile |
         "runs": [],
         "link_runs": [],
         "link": str(link) if link else None,
+        "k9s_runs": [],
     }
     with contextlib.ExitStack() as stack:
         linked = None
@@ -346,6 +377,8 @@ def bench_size(n: int, runs: int, idle: float, workers: int, link: LinkProfile |
             )
             if linked:
                 out["link_runs"].append(side_by_side(n, f"{where} {link}", linked, client, 0))
+            if with_k9s:
+                out["k9s_runs"].append(k9s_run(n, cluster.kubeconfig, client, first_idle))
     nr = []
     for _ in range(runs):
         k = wall([*kc, "get", "cronjobs", "-A"])
@@ -467,6 +500,57 @@ def table(results: list[dict], off: dict) -> str:
     add("change on server → row on screen, median", lambda r: lat(r, median), "")
     add("change on server → row on screen, p95", lambda r: f"**{lat(r, p95)}**", "< 300 ms")
 
+    if any(r.get("k9s_runs") for r in results):
+
+        def of_runs(runs, key, fmt):
+            values = [run[key] for run in runs if key in run]
+            return fmt(median(values)) if values else "not measured"
+
+        def of_k9s(r, key, fmt):
+            return of_runs(r.get("k9s_runs") or [], key, fmt)
+
+        add(
+            f"k9s {k9s.VERSION} (`k9s -A -c jobs`): start to every Job counted in its view",
+            lambda r: of_k9s(r, "all_jobs", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "ratio (our every row / k9s)",
+            lambda r: (
+                f"**{med(r, 'all_rows') / median([x['all_jobs'] for x in r['k9s_runs']]):.2f}x**"
+                if r.get("k9s_runs")
+                else "not measured"
+            ),
+            "< 1x",
+        )
+        add(
+            "k9s RSS with every Job / peak",
+            lambda r: (
+                of_k9s(r, "rss_mb", lambda v: f"{v:.0f} MB")
+                + " / "
+                + of_k9s(r, "rss_peak_mb", lambda v: f"{v:.0f} MB")
+            ),
+            "",
+        )
+        add(
+            "CPU while idle, ours (% of one core)",
+            lambda r: of_runs(r["runs"], "idle_cpu_percent", lambda v: f"**{v:.1f} %**"),
+            "< 2 %",
+        )
+        add(
+            "CPU while idle, k9s (it refreshes on a timer)",
+            lambda r: of_k9s(r, "idle_cpu_percent", lambda v: f"{v:.1f} %"),
+            "",
+        )
+
+        def k9s_lat(r):
+            values = [v for run in r.get("k9s_runs") or [] for v in run.get("latency_ms", [])]
+            missed = sum(run.get("latency_missed", 0) for run in r.get("k9s_runs") or [])
+            extra = f" ({missed} missed)" if missed else ""
+            return f"{p95(values):.0f} ms{extra}" if values else "not measured"
+
+        add("k9s change on server → row on screen, p95", k9s_lat, "ours below")
+
     linked = [r for r in results if r.get("link_runs")]
     if linked:
 
@@ -545,6 +629,9 @@ def main() -> int:
         help="also measure through a link of this bandwidth and one-way delay "
         "(default 100mbit:25ms; 'none': loopback only)",
     )
+    parser.add_argument(
+        "--no-k9s", action="store_true", help=f"do not measure k9s {k9s.VERSION} beside us"
+    )
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--down", action="store_true", help="delete the benchmark clusters")
     args = parser.parse_args()
@@ -557,9 +644,11 @@ def main() -> int:
         for n in sizes:
             BenchCluster(n).down()
         return 0
+    if not args.no_k9s:
+        k9s.build()
     results = []
     for n in sizes:
-        results.append(bench_size(n, args.runs, args.idle, args.workers, link))
+        results.append(bench_size(n, args.runs, args.idle, args.workers, link, not args.no_k9s))
     off = offline(max(args.runs, 10))
     text = table(results, off)
     print(f"Machine: {machine(results[0]['server'])}\n")

@@ -258,6 +258,7 @@ def probe_run(kubeconfig: str, client, idle: float, latency: bool) -> dict:
     finally:
         stop_probe(proc)
         log.close()
+    result["key_ms"] = [e["ms"] for e in _events(report) if e["event"] == "key"]
     reqs = [e for e in _events(report) if e["event"] == "requests"]
     items = reqs[-1]["items"] if reqs else []
     startup_end = table["t"]
@@ -497,6 +498,11 @@ def table(results: list[dict], off: dict) -> str:
         extra = f" ({missed} missed)" if missed else ""
         return f"{fn(values):.0f} ms{extra}"
 
+    def keys(r):
+        values = [v for run in r["runs"] for v in run.get("key_ms", [])]
+        return f"**{p95(values):.0f} ms** ({len(values)} presses)" if values else "not measured"
+
+    add("cursor key pressed while the tables load → cursor moved on screen, p95", keys, "< 100 ms")
     add("change on server → row on screen, median", lambda r: lat(r, median), "")
     add("change on server → row on screen, p95", lambda r: f"**{lat(r, p95)}**", "< 300 ms")
 

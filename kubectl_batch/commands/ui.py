@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import argparse
-from functools import partial
 
-from kubectl_batch.commands.connect import connect
+from kubectl_batch.commands.command import Command
 
 
-def run(args: argparse.Namespace) -> int:
-    client = connect(args)
-    client.server_version()  # fail here, in one sentence, rather than inside the UI
-    from kubectl_batch.commands.malloc import keep_big_blocks_returnable
-    from kubectl_batch.tui.app import run_app
+class Ui(Command):
+    """What `kubectl batch` without a subcommand runs: its flags sit on the top parser."""
 
-    keep_big_blocks_returnable()
+    name = ""
 
-    return run_app(client, args, partial(connect, args))
+    def run(self, args: argparse.Namespace) -> int:
+        from functools import partial
+
+        from kubectl_batch.commands.connect import connect
+
+        client = connect(args)
+        client.server_version()  # fail here, in one sentence, rather than inside the UI
+        from kubectl_batch.commands.malloc import keep_big_blocks_returnable
+        from kubectl_batch.tui.app import run_app
+
+        keep_big_blocks_returnable()
+
+        return run_app(client, args, partial(connect, args))
+
+
+COMMAND = Ui()

@@ -16,7 +16,19 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kubectl_batch import __version__
-from kubectl_batch.commands.command import Command, UsageError, examples_text
+from kubectl_batch.commands.command import (
+    CONTEXTS,
+    FILES,
+    LABELS,
+    NAMESPACES,
+    NOTHING,
+    Command,
+    UsageError,
+    completes,
+    examples_text,
+)
+
+COMPLETE = "__complete"  # the hidden command of the completion scripts, as cobra's
 
 PROG = "kubectl batch"
 
@@ -30,6 +42,7 @@ COMMANDS = (
     "kubectl_batch.commands.actions:RETRY_FAILED",
     "kubectl_batch.commands.actions:RERUN",
     "kubectl_batch.commands.actions:DELETE",
+    "kubectl_batch.commands.completion:COMMAND",
 )
 #: Without a subcommand: the terminal UI.
 DEFAULT = "kubectl_batch.commands.ui:COMMAND"
@@ -40,11 +53,13 @@ CronJobs of the current namespace (or -n NS, -A, -l SELECTOR)."""
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
     ("The UI, all namespaces", "kubectl batch -A"),
+    ("The UI in a theme for light terminals (remembered)", "kubectl batch --theme textual-light"),
     ("Next fire times of the CronJobs of namespace etl", "kubectl batch next-runs -n etl"),
     ("Suspend a CronJob", "kubectl batch suspend cronjob/nightly-backup"),
     ("Run a CronJob now", "kubectl batch trigger cronjob/nightly-backup"),
     ("Re-run the failed indexes of an Indexed Job", "kubectl batch retry-failed job/render-frames"),
     ("Preview deleting the Jobs of team=ml", "kubectl batch delete -l team=ml --dry-run"),
+    ("Shell completion for bash", "source <(kubectl batch completion bash)"),
 )
 
 MORE = 'Use "kubectl batch COMMAND --help" for more about a command.'
@@ -104,28 +119,43 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
     before the command name is not overwritten."""
     d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
     g = parser.add_argument_group("kubectl flags")
-    g.add_argument(
-        "--kubeconfig", metavar="PATH", default=d(None), help="path to the kubeconfig file to use"
+    completes(
+        g.add_argument(
+            "--kubeconfig",
+            metavar="PATH",
+            default=d(None),
+            help="path to the kubeconfig file to use",
+        ),
+        FILES,
     )
-    g.add_argument(
-        "--context", metavar="NAME", default=d(None), help="the kubeconfig context to use"
+    completes(
+        g.add_argument(
+            "--context", metavar="NAME", default=d(None), help="the kubeconfig context to use"
+        ),
+        CONTEXTS,
     )
-    g.add_argument(
-        "-n",
-        "--namespace",
-        metavar="NS",
-        default=d(None),
-        help="namespace scope (default: the context's namespace)",
+    completes(
+        g.add_argument(
+            "-n",
+            "--namespace",
+            metavar="NS",
+            default=d(None),
+            help="namespace scope (default: the context's namespace)",
+        ),
+        NAMESPACES,
     )
     g.add_argument(
         "-A", "--all-namespaces", action="store_true", default=d(False), help="all namespaces"
     )
-    g.add_argument(
-        "-l",
-        "--selector",
-        metavar="SELECTOR",
-        default=d(None),
-        help="label selector, e.g. -l 'team=ml,tier!=dev'",
+    completes(
+        g.add_argument(
+            "-l",
+            "--selector",
+            metavar="SELECTOR",
+            default=d(None),
+            help="label selector, e.g. -l 'team=ml,tier!=dev'",
+        ),
+        LABELS,
     )
     g.add_argument(
         "--request-timeout",
@@ -147,7 +177,8 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
         (("--as-uid",), "UID", "UID to impersonate for the operation"),
     ):
         dest = flags[-1][2:].replace("-", "_")
-        c.add_argument(*flags, dest=dest, metavar=metavar, default=d(None), help=help_text)
+        action = c.add_argument(*flags, dest=dest, metavar=metavar, default=d(None), help=help_text)
+        completes(action, FILES if metavar == "PATH" else NOTHING)
     c.add_argument(
         "--as-group",
         dest="as_group",
@@ -206,6 +237,10 @@ def build_parser() -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == [COMPLETE]:
+            from kubectl_batch.commands.complete import main as complete
+
+            return complete(argv[1:])
         args = build_parser().parse_args(argv)
         command: Command = args.command
         command.validate(args)

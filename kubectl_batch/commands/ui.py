@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import argparse
 
-from kubectl_batch.commands.command import Command
+from kubectl_batch.commands.command import Command, completes
 
 
 class Ui(Command):
     """What `kubectl batch` without a subcommand runs: its flags sit on the top parser."""
 
     name = ""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "--theme",
+                metavar="NAME",
+                help="the UI's colour theme, remembered for next time (e.g. textual-light; "
+                "the command palette, ctrl+p, lists them all)",
+            ),
+            "themes",
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        if args.theme is not None:
+            from kubectl_batch.tui.themes import check_theme
+
+            check_theme(args.theme)
 
     def run(self, args: argparse.Namespace) -> int:
         from functools import partial

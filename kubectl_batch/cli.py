@@ -209,15 +209,18 @@ def build_parser() -> Parser:
     ui = load(DEFAULT)
     parser = Parser(
         prog=PROG,
+        usage=f"{PROG} [--theme NAME] [flags]\n       {PROG} COMMAND [flags]",
         description=DESCRIPTION,
         epilog=f"{examples_text(EXAMPLES)}\n\n{MORE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(  # first: the commands are listed before the flags
+        title="commands", dest="command_name", metavar="COMMAND", parser_class=Parser
     )
     parser.add_argument("--version", action="version", version=f"kubectl-batch {__version__}")
     ui.add_arguments(parser)
     _global_flags(parser, suppress=False)
     parser.set_defaults(command=ui, handler=type(ui).__module__)
-    subparsers = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
     for ref in COMMANDS:
         command = load(ref)
         sub = subparsers.add_parser(

@@ -4,10 +4,8 @@ names from a fake API server; a server that never answers costs at most the budg
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import time
@@ -16,6 +14,8 @@ from pathlib import Path
 import pytest
 from support.connect import ROOT, kubeconfig_for, write_kubeconfig
 from support.fake_apiserver import cronjob
+from support.plugin_bin import answer, write_plugin_bin
+from support.plugin_bin import run_with as run
 
 from kubectl_batch.commands import complete as completion
 from kubectl_batch.commands.completion import SCRIPTS
@@ -23,31 +23,7 @@ from kubectl_batch.commands.completion import SCRIPTS
 
 @pytest.fixture(scope="module")
 def bin_dir(tmp_path_factory) -> Path:
-    """kubectl-batch and kubectl_complete-batch of this checkout, as pip installs them."""
-    out = tmp_path_factory.mktemp("bin")
-    for name, target in (
-        ("kubectl-batch", "from kubectl_batch.cli import main; sys.exit(main())"),
-        ("kubectl_complete-batch", "from kubectl_batch.commands.complete import entry; entry()"),
-    ):
-        script = out / name
-        script.write_text(
-            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(ROOT)!r})\n{target}\n"
-        )
-        script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return out
-
-
-def run(bin_dir: Path, program: str, *args: str, env: dict | None = None, timeout: float = 30):
-    full_env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **(env or {})}
-    return subprocess.run(
-        [program, *args], capture_output=True, text=True, env=full_env, timeout=timeout
-    )
-
-
-def answer(stdout: str) -> tuple[list[str], int]:
-    *lines, last = stdout.splitlines()
-    assert last.startswith(":"), stdout
-    return [line.split("\t")[0] for line in lines], int(last[1:])
+    return write_plugin_bin(tmp_path_factory.mktemp("bin"))
 
 
 def test_subcommands_flags_and_values_as_kubectl_asks(bin_dir, tmp_path):

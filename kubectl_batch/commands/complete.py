@@ -153,8 +153,9 @@ def takes_value(action: argparse.Action) -> bool:
 
 
 def _help(action: argparse.Action | None) -> str:
+    """The description shown beside a candidate: its help up to the first ``;``."""
     text = (action.help or "") if action else ""
-    return "" if text == argparse.SUPPRESS else " ".join(text.split())
+    return "" if text == argparse.SUPPRESS else " ".join(text.split("; ")[0].split())
 
 
 # ------------------------------------------------------------------------ completing

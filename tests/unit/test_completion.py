@@ -216,3 +216,44 @@ def test_every_script_calls_the_one_protocol(bin_dir, shell):
     assert done.returncode == 0 and "__complete" in done.stdout and "kubectl-batch" in done.stdout
     bad = run(bin_dir, "kubectl-batch", "completion", "tcsh")
     assert bad.returncode == 1 and bad.stderr.startswith("error: argument shell: invalid choice")
+
+
+@pytest.mark.skipif(not shutil.which("zsh"), reason="needs zsh")
+def test_zsh_script_asks_kubectl_batch(bin_dir, tmp_path):
+    """The zsh script in a real zsh, its completion system stubbed: what it offers."""
+    script = tmp_path / "kubectl-batch.zsh"
+    script.write_text(run(bin_dir, "kubectl-batch", "completion", "zsh").stdout)
+
+    def complete(*words: str) -> list[str]:
+        probe = (
+            'compdef() { :; }; _describe() { print -l -- "${(@P)4}" "opts:${@:5}"; }; '
+            f"_files() {{ print FILES; }}; source {script}; "
+            f"words=({' '.join(repr(w) for w in words)}); CURRENT={len(words)}; _kubectl_batch"
+        )
+        return run(bin_dir, "zsh", "-f", "-c", probe, env={"HOME": str(tmp_path)}).stdout.split(
+            "\n"
+        )[:-1]
+
+    assert complete("kubectl-batch", "sus") == [
+        "suspend:suspend CronJobs (no new runs) or Jobs (their running pods are terminated)",
+        "opts:",
+    ]
+    # No space after cronjob/: -S ''.
+    assert complete("kubectl-batch", "suspend", "") == ["cronjob/", "job/", "opts:-S", ""]
+    assert complete("kubectl-batch", "--kubeconfig", "") == ["FILES"]
+
+
+@pytest.mark.skipif(not shutil.which("fish"), reason="needs fish")
+def test_fish_script_asks_kubectl_batch(bin_dir, tmp_path):
+    script = tmp_path / "kubectl-batch.fish"
+    script.write_text(run(bin_dir, "kubectl-batch", "completion", "fish").stdout)
+
+    def complete(line: str) -> list[str]:
+        probe = f"source {script}; complete -C {line!r}"
+        done = run(bin_dir, "fish", "-N", "-c", probe, env={"HOME": str(tmp_path)})
+        return done.stdout.splitlines()
+
+    assert complete("kubectl-batch sus") == [
+        "suspend\tsuspend CronJobs (no new runs) or Jobs (their running pods are terminated)"
+    ]
+    assert complete("kubectl-batch rerun --dry-run=") == ["--dry-run=none", "--dry-run=server"]

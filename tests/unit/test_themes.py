@@ -35,6 +35,8 @@ async def test_the_app_starts_in_the_theme_and_remembers_a_change():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         assert app.theme == "textual-light"
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Theme" in commands  # the palette lists Textual's themes, light ones too
         app.theme = "solarized-light"  # what the palette's "Theme" command does
         await pilot.pause()
     assert remembered[-1] == "solarized-light"

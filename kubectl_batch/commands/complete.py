@@ -57,6 +57,9 @@ class Completion:
 def main(argv: Sequence[str] | None = None) -> int:
     """``kubectl_complete-batch ARGS... PARTIAL``: print the completion, exit 0."""
     words = list(sys.argv[1:] if argv is None else argv)
+    # Never a prompt in the middle of the user's line: credential plugins see no terminal
+    # (an interactive-only one then fails, and there are no names).
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - for the life of this short process
     try:
         result = complete(words)
     except Exception:  # noqa: BLE001 - a completion never prints a traceback into a shell

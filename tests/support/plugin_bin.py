@@ -27,11 +27,13 @@ def write_plugin_bin(out: Path) -> Path:
     return out
 
 
-def run_with(bin_dir: Path, program: str, *args: str, env: dict | None = None, timeout: float = 30):
+def run_with(
+    bin_dir: Path, program: str, *args: str, env: dict | None = None, timeout: float = 30, **kw
+):
     """``program ARGS`` with ``bin_dir`` first on PATH."""
     full_env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **(env or {})}
     return subprocess.run(
-        [program, *args], capture_output=True, text=True, env=full_env, timeout=timeout
+        [program, *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw
     )
 
 

@@ -4,6 +4,8 @@ names from a fake API server; a server that never answers costs at most the budg
 
 from __future__ import annotations
 
+import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from support.connect import ROOT, kubeconfig_for, write_kubeconfig
 from support.fake_apiserver import cronjob
+from support.fake_plugins import calls, exec_user, make_plugin
 from support.plugin_bin import answer, write_plugin_bin
 from support.plugin_bin import run_with as run
 
@@ -257,3 +260,36 @@ def test_fish_script_asks_kubectl_batch(bin_dir, tmp_path):
         "suspend\tsuspend CronJobs (no new runs) or Jobs (their running pods are terminated)"
     ]
     assert complete("kubectl-batch rerun --dry-run=") == ["--dry-run=none", "--dry-run=server"]
+
+
+def test_a_credential_plugin_gets_no_terminal_and_its_words_stay_out_of_the_prompt(
+    bin_dir, tmp_path, api
+):
+    api.policy.tokens["t"] = "pat"
+    api.cronjobs = [cronjob("nightly-backup")]
+    plugin = make_plugin(
+        tmp_path / "p",
+        "device",
+        'print("To sign in, open https://example.test/device", file=sys.stderr)\n'
+        'answer({"token": "t"})',
+    )
+    cfg = kubeconfig_for(tmp_path, api, exec_user(plugin))
+    terminal, shell_side = pty.openpty()  # completing in a shell: stdin is the terminal
+    try:
+        done = run(
+            bin_dir,
+            "kubectl-batch",
+            "__complete",
+            "trigger",
+            "--kubeconfig",
+            str(cfg),
+            "cronjob/",
+            stdin=shell_side,
+        )
+    finally:
+        os.close(terminal)
+        os.close(shell_side)
+    assert answer(done.stdout) == (["cronjob/nightly-backup"], completion.NO_FILE_COMP)
+    assert done.stderr == ""
+    (call,) = calls(plugin)
+    assert call["tty"] is False and call["info"]["spec"] == {"interactive": False}

@@ -25,8 +25,8 @@ Adding a subcommand takes a module and one line. The module, in kubectl_batch/co
 and the line ``"kubectl_batch.commands.why:COMMAND",`` in ``COMMANDS`` of kubectl_batch/cli.py.
 kubectl's global flags (--kubeconfig, -n, -l, ...) come with every command.
 
-Keep the module cheap to import: argparse and the standard library at its top, kube/,
-domain/ and tui/ inside validate() and run(). `--help` and the shell completion
+Keep the module cheap to import: argparse, the standard library and domain/ at most at its
+top; kube/ and tui/ inside validate() and run(). `--help` and the shell completion
 (kubectl_batch/commands/complete.py) import every command module, and
 tests/unit/test_cli_commands.py fails when that pulls in kube/, urllib3, yaml or Textual.
 

@@ -12,8 +12,10 @@ from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from kubectl_batch.commands.command import NOTHING, Command, completes
+from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
+from kubectl_batch.domain.timeutil import format_age_since, format_duration, parse_time
 
-if TYPE_CHECKING:  # imported when the command runs (the live path needs cronjobs.py)
+if TYPE_CHECKING:  # the live path imports it (the offline one does not need it)
     from kubectl_batch.domain.cronjobs import CronJobOutlook
 
 MAX_COUNT = 1000
@@ -89,8 +91,8 @@ class NextRuns(Command):
         )
 
     def validate(self, args: argparse.Namespace) -> None:
-        """``args.now``: the instant to compute from; offline, ``args.parsed_schedule`` and
-        ``args.zone`` too."""
+        """The flags and how they combine; ``args.now``: the instant to compute from. The
+        schedule and zone of --schedule are checked as they are read, by _offline."""
         if args.count < 1 or args.count > MAX_COUNT:
             raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
         args.now = _after(args.after)
@@ -104,10 +106,6 @@ class NextRuns(Command):
             raise ValueError(
                 "--schedule computes one schedule offline: drop CronJob names, -l and -A"
             )
-        from kubectl_batch.domain.cron import load_zone, parse_schedule
-
-        args.parsed_schedule = parse_schedule(args.schedule)
-        args.zone = load_zone(args.time_zone)
 
     def run(self, args: argparse.Namespace) -> int:
         if args.schedule is not None:
@@ -119,8 +117,6 @@ COMMAND = NextRuns()
 
 
 def _after(text: str | None) -> datetime:
-    from kubectl_batch.domain.timeutil import parse_time
-
     if text is None:
         return datetime.now(timezone.utc)
     try:
@@ -135,9 +131,8 @@ def _after(text: str | None) -> datetime:
 
 
 def _offline(args: argparse.Namespace, now: datetime) -> int:
-    from kubectl_batch.domain.cron import ScheduleError
-
-    schedule, zone = args.parsed_schedule, args.zone
+    schedule = parse_schedule(args.schedule)
+    zone = load_zone(args.time_zone)
     runs = schedule.next_runs(now, zone, args.count)
     if not runs:
         raise ScheduleError(
@@ -244,7 +239,6 @@ def _next_text(o: CronJobOutlook, now: datetime) -> str:
 
 def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespace) -> str:
     from kubectl_batch.commands.table import format_table
-    from kubectl_batch.domain.timeutil import format_age_since
 
     wide = args.output == "wide"
     headers = ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "LAST SCHEDULE", "NEXT", "RUNS"]
@@ -285,8 +279,6 @@ def _one_line(text: str) -> str:
 
 
 def _relative(when: datetime, now: datetime) -> str:
-    from kubectl_batch.domain.timeutil import format_duration
-
     return f"in {format_duration(when - now)}"
 
 

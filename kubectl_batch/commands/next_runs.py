@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
+from kubectl_batch.commands.command import NOTHING, Command, completes
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
 from kubectl_batch.domain.timeutil import format_age_since, format_duration, parse_time
 
@@ -20,15 +21,99 @@ if TYPE_CHECKING:  # the live path imports it (the offline one does not need it)
 MAX_COUNT = 1000
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.count < 1 or args.count > MAX_COUNT:
-        raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
-    now = _after(args.after)
-    if args.schedule is not None:
-        return _offline(args, now)
-    if args.time_zone is not None:
-        raise ValueError("--time-zone goes with --schedule (live CronJobs use spec.timeZone)")
-    return _live(args, now)
+class NextRuns(Command):
+    name = "next-runs"
+    summary = "next fire times of CronJobs, exactly as the CronJob controller will fire them"
+    description = (
+        "Prints the next fire times of CronJobs (or of --schedule, offline), computed with the\n"
+        "CronJob controller's own rules: robfig/cron syntax, spec.timeZone, its anchor\n"
+        "(last schedule time, else creation time), startingDeadlineSeconds, concurrency policy.\n"
+        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed."
+    )
+    usage = (
+        "[NAME ...] [--count N] [-o wide|json|yaml] [flags]\n"
+        "       kubectl batch next-runs --schedule EXPR [--time-zone ZONE] [--after TIME] [flags]"
+    )
+    examples = (
+        ("The next fire times of the CronJobs in namespace etl", "kubectl batch next-runs -n etl"),
+        (
+            "Five fire times of two CronJobs, with their concurrency and deadlines",
+            "kubectl batch next-runs nightly-backup weekly-report --count 5 -o wide",
+        ),
+        (
+            "A schedule, offline: weekdays at 9 in Berlin, DST included",
+            'kubectl batch next-runs --schedule "0 9 * * 1-5" --time-zone Europe/Berlin',
+        ),
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "names", nargs="*", metavar="NAME", help="CronJob names (default: all)"
+            ),
+            "names:CronJob",
+        )
+        completes(
+            parser.add_argument(
+                "--count",
+                type=int,
+                default=3,
+                metavar="N",
+                help="how many fire times to list (default 3)",
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            choices=("wide", "json", "yaml"),
+            help="output format: wide, json or yaml",
+        )
+        completes(
+            parser.add_argument(
+                "--schedule",
+                metavar="EXPR",
+                help="a schedule to compute offline, without a cluster",
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--time-zone", metavar="ZONE", help="IANA time zone of --schedule (default UTC)"
+            ),
+            "timezones",
+        )
+        completes(
+            parser.add_argument(
+                "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
+            ),
+            NOTHING,
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        """The flags and how they combine; ``args.now``: the instant to compute from. The
+        schedule and zone of --schedule are checked as they are read, by _offline."""
+        if args.count < 1 or args.count > MAX_COUNT:
+            raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
+        args.now = _after(args.after)
+        if args.schedule is None:
+            if args.time_zone is not None:
+                raise ValueError(
+                    "--time-zone goes with --schedule (live CronJobs use spec.timeZone)"
+                )
+            return
+        if args.names or args.selector or args.all_namespaces:
+            raise ValueError(
+                "--schedule computes one schedule offline: drop CronJob names, -l and -A"
+            )
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.schedule is not None:
+            return _offline(args, args.now)
+        return _live(args, args.now)
+
+
+COMMAND = NextRuns()
 
 
 def _after(text: str | None) -> datetime:
@@ -46,8 +131,6 @@ def _after(text: str | None) -> datetime:
 
 
 def _offline(args: argparse.Namespace, now: datetime) -> int:
-    if args.names or args.selector or args.all_namespaces:
-        raise ValueError("--schedule computes one schedule offline: drop CronJob names, -l and -A")
     schedule = parse_schedule(args.schedule)
     zone = load_zone(args.time_zone)
     runs = schedule.next_runs(now, zone, args.count)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kubectl_batch import __version__
+from kubectl_batch.commands import record
 
 PROG = "kubectl batch"
 
@@ -22,6 +23,7 @@ CronJobs of the current namespace (or -n NS, -A, -l SELECTOR)."""
 EPILOG = """\
 examples:
   kubectl batch -A                                   # the UI, all namespaces
+  kubectl batch --demo                               # the UI on a demo recording
   kubectl batch next-runs -n etl                     # next fire times of CronJobs
   kubectl batch next-runs --schedule "0 9 * * 1-5" --time-zone Europe/Berlin
   kubectl batch suspend cronjob/nightly-backup
@@ -159,6 +161,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"kubectl-batch {__version__}")
     _global_flags(parser, suppress=False)
+    record.add_replay_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, help: str, description: str | None = None) -> Parser:
@@ -315,6 +318,8 @@ def build_parser() -> Parser:
     )
     dry_run(de)
     de.set_defaults(handler=actions, action="delete")
+
+    record.add_command(command)
     return parser
 
 

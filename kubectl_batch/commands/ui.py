@@ -9,6 +9,10 @@ from kubectl_batch.commands.connect import connect
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "replay", None) or getattr(args, "demo", False):
+        from kubectl_batch.commands import replay
+
+        return replay.run(args)
     client = connect(args)
     client.server_version()  # fail here, in one sentence, rather than inside the UI
     from kubectl_batch.commands.malloc import keep_big_blocks_returnable

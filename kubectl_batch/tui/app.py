@@ -452,3 +452,24 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
     )
     app.run()
     return app.return_code or 0
+
+
+def replay_app(replay: Any, name: str, namespace: str | None, selector: str | None) -> BatchApp:
+    """The same UI on a recording (kube/replay.py): its cache, clock and answers; no
+    context to switch to."""
+    keymap, warnings = load_keymap()
+    return BatchApp(
+        client=replay,
+        scope=Scope(context=f"replay of {name}", namespace=namespace, selector=selector),
+        open_cache=lambda replay, scope: replay.open_cache(scope.namespace, scope.selector),
+        kube=replay.kube,
+        clock=replay.clock,
+        keymap=keymap,
+        keymap_warnings=warnings,
+    )
+
+
+def run_replay(replay: Any, name: str, namespace: str | None, selector: str | None) -> int:
+    app = replay_app(replay, name, namespace, selector)
+    app.run()
+    return app.return_code or 0

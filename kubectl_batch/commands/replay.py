@@ -1,0 +1,50 @@
+"""`kubectl batch --replay FILE` / `--demo`: the UI on a recording, without a cluster."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+#: The demo recording, package data (made by scripts/record_demo.py).
+DEMO = "demo.jsonl.gz"
+
+
+def demo_path() -> Path:
+    return Path(str(resources.files("kubectl_batch") / "data" / DEMO))
+
+
+def start_time(value: str | None, started: datetime) -> datetime | None:
+    """--start: an RFC 3339 time, or a duration after the recording's start."""
+    if value is None:
+        return None
+    from kubectl_batch.domain.timeutil import parse_time
+    from kubectl_batch.kube.config import parse_duration
+
+    if value[:1].isdigit() and "T" in value:
+        try:
+            return parse_time(value)
+        except ValueError:
+            raise ValueError(
+                f'invalid --start "{value}": use an RFC 3339 time or a duration such as 5m'
+            ) from None
+    return started + timedelta(seconds=parse_duration(value, "--start"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubectl_batch.kube.recording import read
+    from kubectl_batch.kube.replay import Replay
+    from kubectl_batch.tui.app import run_replay
+
+    if args.demo and args.replay:
+        raise ValueError("--demo and --replay FILE are two recordings: give one")
+    path = demo_path() if args.demo else Path(args.replay)
+    recording = read(path)
+    replay = Replay(recording, args.speed, start_time(args.start, recording.started))
+    if getattr(args, "all_namespaces", False):
+        namespace = None
+    else:
+        namespace = getattr(args, "namespace", None) or recording.namespace
+    selector = getattr(args, "selector", None) or recording.selector
+    return run_replay(replay, path.name, namespace, selector)

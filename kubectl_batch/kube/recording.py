@@ -242,10 +242,14 @@ def read(path: str | Path) -> Recording:
         raise RecordingError(f"{name}: no such recording") from None
     except IsADirectoryError:
         raise RecordingError(f"{name}: is a directory, not a recording") from None
+    except PermissionError:
+        raise RecordingError(f"{name}: permission denied") from None
     except (EOFError, zlib.error) as exc:
         raise RecordingError(f"{name}: the recording is cut short ({exc})") from None
-    except gzip.BadGzipFile:
-        raise RecordingError(f"{name}: not a recording (not a gzip file)") from None
+    except gzip.BadGzipFile as exc:
+        if "Not a gzipped file" in str(exc):
+            raise RecordingError(f"{name}: not a recording (not a gzip file)") from None
+        raise RecordingError(f"{name}: the recording is damaged ({exc})") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise RecordingError(f"{name}: not a valid recording ({exc})") from None
 

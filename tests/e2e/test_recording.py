@@ -1,0 +1,106 @@
+"""A recording made on the test cluster, replayed: the same rows at the same moments as the
+live cache gave the screens (the models they build), and the pods' logs as recorded."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import cronjob_manifest, job_manifest, served_logs
+
+from kubectl_batch.domain.clock import frozen_clock, system_clock
+from kubectl_batch.kube.client import ApiClient
+from kubectl_batch.kube.config import load
+from kubectl_batch.kube.recording import LogRecorder, RecordingCache, RecordingWriter, read
+from kubectl_batch.kube.replay import Replay
+from kubectl_batch.tui.screens.job_detail import build_job_model
+from kubectl_batch.tui.screens.main import RowBuilder
+
+pytestmark = pytest.mark.cluster
+FATE = "test.kubectl-batch.io/"
+
+
+def screen_models(cache, now):
+    """What the main screen and each Job's detail screen would show at ``now``."""
+    clock = frozen_clock(now)
+    main = RowBuilder().build(cache, clock, "", {})
+    details = {}
+    for job in cache.jobs():
+        model = build_job_model(cache, job["metadata"]["uid"], clock)
+        details[job["metadata"]["name"]] = (model.summary, model.pods, model.events)
+    jobs = sorted(main.jobs, key=lambda r: r.name)
+    crons = sorted(main.cronjobs, key=lambda r: r.name)
+    return jobs, crons, details
+
+
+def test_a_replayed_recording_shows_what_the_live_cache_showed(
+    cluster, namespace, kubectl, tmp_path
+):
+    client = ApiClient(load(kubeconfig=str(cluster), namespace=namespace))
+    path = tmp_path / "recording.jsonl.gz"
+    writer = RecordingWriter(
+        path, context="test", namespace=namespace, selector=None, clock=system_clock
+    )
+    cache = RecordingCache(writer, client, namespace)
+    logs = LogRecorder(writer, client, cache)
+    snapshots = []
+    with served_logs(kubectl, namespace, "2026-01-01T00:00:00.5Z stdout F hello from main"):
+        logs.start()
+        cache.start()
+        assert cache.wait_synced(30)
+        kubectl.apply(
+            job_manifest(
+                "steps", completions=3, parallelism=1, annotations={FATE + "duration": "2s"}
+            ),
+            job_manifest(
+                "shards",
+                completions=4,
+                parallelism=2,
+                indexed=True,
+                backoffLimitPerIndex=0,
+                annotations={FATE + "fail-indexes": "2", FATE + "duration": "1s"},
+            ),
+            job_manifest("flaky", annotations={FATE + "outcome": "fail"}, backoffLimit=1),
+            cronjob_manifest("nightly", suspend=True),
+        )  # fmt: skip
+        # Moments when the cache had been quiet for a while (nothing arriving around them),
+        # each after a change: the replay must show exactly these.
+        deadline = time.monotonic() + 60
+        last = -1
+        while time.monotonic() < deadline:
+            before = cache.version
+            time.sleep(0.4)
+            now = system_clock()
+            models = screen_models(cache, now)
+            time.sleep(0.4)
+            if cache.version == before and before != last:
+                snapshots.append((now, models))
+                last = before
+            if (
+                kubectl.job_condition("steps", "Complete")
+                and kubectl.job_condition("flaky", "Failed")
+                and len(snapshots) >= 4
+            ):
+                break
+        cache.stop()
+        logs.finish()
+        writer.close()
+
+    recording = read(path)
+    assert len(snapshots) >= 4
+    for now, live in snapshots:
+        replay = Replay(recording, start=now)
+        replayed = replay.open_cache(namespace, None)
+        try:
+            assert replayed.wait_synced(5)
+            assert screen_models(replayed, now) == live, f"at {now}"
+        finally:
+            replayed.stop()
+    names = {row.name for row in snapshots[-1][1][0]}
+    assert {"steps", "shards", "flaky"} <= names
+
+    # The logs of a pod, as the log stream returned them.
+    replay = Replay(recording, start=recording.ended)
+    capture = recording.log_captures()[0]
+    lines = list(replay.kube.logs.stream(None, namespace, capture.pod, container="main"))
+    assert [line.text for line in lines] == ["hello from main"]

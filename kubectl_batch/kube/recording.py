@@ -32,7 +32,7 @@ from pathlib import Path
 from queue import Queue
 from typing import Any
 
-from kubectl_batch.domain.timeutil import parse_time, to_rfc3339
+from kubectl_batch.domain.timeutil import UTC, parse_time
 from kubectl_batch.kube import logs
 from kubectl_batch.kube.cache import ClusterCache, Phase
 from kubectl_batch.kube.client import ApiClient
@@ -122,7 +122,7 @@ class RecordingWriter:
             {
                 "format": FORMAT,
                 "version": VERSION,
-                "started": to_rfc3339(self.started),
+                "started": _precise(self.started),
                 "context": context,
                 "namespace": namespace,
                 "selector": selector,
@@ -158,19 +158,25 @@ class RecordingCache(ClusterCache):
         resources: Iterable[Resource] = ALL,
     ) -> None:
         self.writer = writer
+        #: Held while an arrival is stamped, written and applied: whoever holds it sees the
+        #: cache exactly as the recording has it up to now.
+        self.lock = threading.RLock()
         super().__init__(client, namespace, selector, resources, clock=writer.clock)
 
     def _set_state(self, kind: str, phase: Phase, message: str = "") -> None:
-        self.writer.entry("STATE", kind, phase=phase.value, message=message)
-        super()._set_state(kind, phase, message)
+        with self.lock:
+            self.writer.entry("STATE", kind, phase=phase.value, message=message)
+            super()._set_state(kind, phase, message)
 
     def _replace(self, kind: str, items: list[Obj]) -> None:
-        self.writer.entry("LIST", kind, items=items)
-        super()._replace(kind, items)
+        with self.lock:
+            self.writer.entry("LIST", kind, items=items)
+            super()._replace(kind, items)
 
     def _apply(self, kind: str, event_type: str, obj: Obj) -> None:
-        self.writer.entry(event_type, kind, object=obj)
-        super()._apply(kind, event_type, obj)
+        with self.lock:
+            self.writer.entry(event_type, kind, object=obj)
+            super()._apply(kind, event_type, obj)
 
 
 class LogRecorder(threading.Thread):
@@ -217,7 +223,7 @@ class LogRecorder(threading.Thread):
                 namespace=meta["namespace"],
                 pod=meta["name"],
                 container=container,
-                lines=[[to_rfc3339(ln.time) if ln.time else None, ln.text] for ln in lines],
+                lines=[[_precise(ln.time) if ln.time else None, ln.text] for ln in lines],
             )
 
     def finish(self) -> None:
@@ -227,6 +233,11 @@ class LogRecorder(threading.Thread):
                 self._queue.put(pod)
         self._queue.put(None)
         self.join()
+
+
+def _precise(when: datetime) -> str:
+    """RFC 3339 to the microsecond (metav1.Time's whole seconds would move the replay)."""
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # -- reading ---------------------------------------------------------------------------------

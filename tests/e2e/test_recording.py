@@ -14,7 +14,7 @@ from kubectl_batch.kube.config import load
 from kubectl_batch.kube.recording import LogRecorder, RecordingCache, RecordingWriter, read
 from kubectl_batch.kube.replay import Replay
 from kubectl_batch.tui.screens.job_detail import build_job_model
-from kubectl_batch.tui.screens.main import RowBuilder
+from kubectl_batch.tui.screens.main import MainScreen, RowBuilder
 
 pytestmark = pytest.mark.cluster
 FATE = "test.kubectl-batch.io/"
@@ -23,7 +23,7 @@ FATE = "test.kubectl-batch.io/"
 def screen_models(cache, now):
     """What the main screen and each Job's detail screen would show at ``now``."""
     clock = frozen_clock(now)
-    main = RowBuilder().build(cache, clock, "", {})
+    main = RowBuilder().build(cache, clock, "", MainScreen().sorts)
     details = {}
     for job in cache.jobs():
         model = build_job_model(cache, job["metadata"]["uid"], clock)
@@ -63,25 +63,23 @@ def test_a_replayed_recording_shows_what_the_live_cache_showed(
             job_manifest("flaky", annotations={FATE + "outcome": "fail"}, backoffLimit=1),
             cronjob_manifest("nightly", suspend=True),
         )  # fmt: skip
-        # Moments when the cache had been quiet for a while (nothing arriving around them),
-        # each after a change: the replay must show exactly these.
+        # Moments of the recording, each after a change: the replay must show these.
         deadline = time.monotonic() + 60
         last = -1
         while time.monotonic() < deadline:
-            before = cache.version
-            time.sleep(0.4)
-            now = system_clock()
-            models = screen_models(cache, now)
-            time.sleep(0.4)
-            if cache.version == before and before != last:
-                snapshots.append((now, models))
-                last = before
-            if (
-                kubectl.job_condition("steps", "Complete")
-                and kubectl.job_condition("flaky", "Failed")
-                and len(snapshots) >= 4
+            with cache.lock:  # nothing arrives meanwhile
+                time.sleep(0.003)  # (arrival times are written to the millisecond)
+                now = system_clock()
+                time.sleep(0.003)
+                if cache.version != last:
+                    last = cache.version
+                    snapshots.append((now, screen_models(cache, now)))
+            if len(snapshots) >= 4 and all(
+                kubectl.job_condition(name, condition)
+                for name, condition in (("steps", "Complete"), ("flaky", "Failed"))
             ):
                 break
+            time.sleep(0.5)
         cache.stop()
         logs.finish()
         writer.close()
@@ -89,11 +87,16 @@ def test_a_replayed_recording_shows_what_the_live_cache_showed(
     recording = read(path)
     assert len(snapshots) >= 4
     for now, live in snapshots:
-        replay = Replay(recording, start=now)
+        replay = Replay(recording, speed=1e-9, start=now)  # the clock stays at `now`
         replayed = replay.open_cache(namespace, None)
         try:
             assert replayed.wait_synced(5)
-            assert screen_models(replayed, now) == live, f"at {now}"
+            jobs, crons, details = screen_models(replayed, now)
+            assert (jobs, crons) == live[:2], f"the main screen at {now}"
+            assert details.keys() == live[2].keys()
+            for name, parts in live[2].items():
+                for what, got, want in zip(("summary", "pods", "events"), details[name], parts):
+                    assert got == want, f"the {what} of job {name} at {now}"
         finally:
             replayed.stop()
     names = {row.name for row in snapshots[-1][1][0]}

@@ -95,7 +95,8 @@ def test_a_replayed_recording_shows_what_the_live_cache_showed(
             assert (jobs, crons) == live[:2], f"the main screen at {now}"
             assert details.keys() == live[2].keys()
             for name, parts in live[2].items():
-                for what, got, want in zip(("summary", "pods", "events"), details[name], parts):
+                parts_of = zip(("summary", "pods", "events"), details[name], parts, strict=True)
+                for what, got, want in parts_of:
                     assert got == want, f"the {what} of job {name} at {now}"
         finally:
             replayed.stop()

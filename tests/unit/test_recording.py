@@ -136,7 +136,7 @@ async def test_the_demo_replays_with_actions_disabled_logs_and_yaml():
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         assert app.clock() >= recording.started + timedelta(seconds=20)
-        select(app, "queue-workers")  # still running 20 s in
+        select(app, "gpu-train")  # pending all along: no node has its nodeSelector
         for _ in range(50):
             await pilot.pause(0.05)
             if REASON in str(app.screen.query_one("#hint").render()):
@@ -150,9 +150,9 @@ async def test_the_demo_replays_with_actions_disabled_logs_and_yaml():
         await pilot.press("y")
         for _ in range(50):
             await pilot.pause(0.05)
-            if isinstance(app.screen, YamlScreen) and "queue-workers" in _text(app):
+            if isinstance(app.screen, YamlScreen) and "gpu-train" in _text(app):
                 break
-        assert "parallelism: 4" in _text(app)
+        assert "name: gpu-train" in _text(app)
         await pilot.press("escape")
 
         select(app, "render-frames")
@@ -183,3 +183,17 @@ def test_label_selectors_match_as_the_api_server_does():
     assert label_matcher("")(labels)
     with pytest.raises(ValueError, match="unable to parse"):
         label_matcher("team=ml=x")
+
+
+def test_the_demo_recording_is_in_the_krew_archive_and_the_wheel(tmp_path):
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("krew_build", root / "krew" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.copy_package(tmp_path)
+    copied = tmp_path / "kubectl_batch" / DEMO.relative_to(root / "kubectl_batch")
+    assert copied.read_bytes() == DEMO.read_bytes()
+    # The wheel takes the package directory whole (data files too, as app.tcss).
+    assert 'packages = ["kubectl_batch"]' in (root / "pyproject.toml").read_text()

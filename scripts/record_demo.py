@@ -2,7 +2,7 @@
 """Makes the demo recording that `kubectl batch --demo` replays (kubectl_batch/data/).
 
     python3 tests/cluster/cluster.py up        # the project's test cluster (KWOK nodes)
-    python3 scripts/record_demo.py             # ~4 minutes; writes kubectl_batch/data/demo.jsonl.gz
+    python3 scripts/record_demo.py             # ~5 minutes; writes kubectl_batch/data/demo.jsonl.gz
 
 It creates namespace demo-batch on the test cluster, serves a short log for every pod in it
 (KWOK pods have no real logs: a kwok ClusterLogs resource points them at a file), starts
@@ -167,7 +167,7 @@ def log_file(start: datetime) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kubeconfig", type=Path, default=KUBECONFIG)
-    parser.add_argument("--duration", default="4m", help="how long to record (default 4m)")
+    parser.add_argument("--duration", default="5m", help="how long to record (default 5m)")
     parser.add_argument("-o", "--output", type=Path, default=OUT)
     args = parser.parse_args()
     kubectl = Kubectl(args.kubeconfig)

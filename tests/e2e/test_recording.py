@@ -108,3 +108,27 @@ def test_a_replayed_recording_shows_what_the_live_cache_showed(
     capture = recording.log_captures()[0]
     lines = list(replay.kube.logs.stream(None, namespace, capture.pod, container="main"))
     assert [line.text for line in lines] == ["hello from main"]
+
+
+def test_the_record_command_writes_a_recording_the_replay_reads(
+    cluster, namespace, kubectl, tmp_path, capsys
+):
+    from kubectl_batch.cli import main
+
+    kubectl.apply(job_manifest("one", annotations={FATE + "outcome": "run"}))
+    kubectl.wait_for(lambda: kubectl.items("pods"), what="its pod")
+    path = tmp_path / "r.jsonl.gz"
+    argv = ["--kubeconfig", str(cluster), "-n", namespace, "record", "--duration", "3s"]
+    assert main([*argv, "-o", str(path)]) == 0
+    assert "recorded " in capsys.readouterr().err
+    recording = read(path)
+    assert recording.namespace == namespace
+    assert 2.5 < (recording.ended - recording.started).total_seconds() < 10
+    replay = Replay(recording, speed=1e-9, start=recording.ended)
+    cache = replay.open_cache(namespace, None)
+    try:
+        assert cache.wait_synced(5)
+        assert [j["metadata"]["name"] for j in cache.jobs()] == ["one"]
+        assert len(cache.pods_of(cache.jobs()[0]["metadata"]["uid"])) == 1
+    finally:
+        cache.stop()

@@ -11,6 +11,15 @@ from pathlib import Path
 DEMO = "demo.jsonl.gz"
 
 
+def wanted(args: argparse.Namespace) -> bool:
+    """Does the UI replay a recording? (--speed and --start mean nothing without one.)"""
+    if getattr(args, "replay", None) or getattr(args, "demo", False):
+        return True
+    if getattr(args, "start", None) is not None or getattr(args, "speed", 1.0) != 1.0:
+        raise ValueError("--speed and --start go with --replay FILE or --demo")
+    return False
+
+
 def demo_path() -> Path:
     return Path(str(resources.files("kubectl_batch") / "data" / DEMO))
 

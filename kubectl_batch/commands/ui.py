@@ -9,9 +9,9 @@ from kubectl_batch.commands.connect import connect
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "replay", None) or getattr(args, "demo", False):
-        from kubectl_batch.commands import replay
+    from kubectl_batch.commands import replay
 
+    if replay.wanted(args):
         return replay.run(args)
     client = connect(args)
     client.server_version()  # fail here, in one sentence, rather than inside the UI

@@ -101,6 +101,10 @@ def test_bad_replay_flags_are_one_error_line(capsys):
     assert "is outside the recording" in capsys.readouterr().err
     assert main(["--demo", "--start", "soon"]) == 1
     assert capsys.readouterr().err.startswith('error: invalid --start "soon"')
+    assert main(["--speed", "10"]) == 1
+    assert capsys.readouterr().err == "error: --speed and --start go with --replay FILE or --demo\n"
+    assert main(["--demo", "--replay", str(DEMO)]) == 1
+    assert capsys.readouterr().err.startswith("error: --demo and --replay FILE are two")
 
 
 def test_the_demo_is_small_and_has_what_the_readme_promises():

@@ -35,6 +35,12 @@ def add_command(command: Callable[..., Any]) -> None:
         metavar="DURATION",
         help=f"how long to record, e.g. 90s, 10m, 1h (default {DEFAULT_DURATION})",
     )
+    rec.add_argument(
+        "--no-logs",
+        dest="logs",
+        action="store_false",
+        help="do not record pods' logs (one GET per container when a pod runs and ends)",
+    )
     rec.set_defaults(handler="kubectl_batch.commands.record")
 
 
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         clock=system_clock,
     )
     cache = RecordingCache(writer, client, namespace, args.selector)
-    logs = LogRecorder(writer, client, cache)
+    logs = LogRecorder(writer, client, cache) if args.logs else None
     where = f"namespace {namespace}" if namespace else "all namespaces"
     print(
         f"recording {where} to {args.output} for {args.duration} (Ctrl-C stops sooner)",
@@ -82,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        logs.start()
+        if logs is not None:
+            logs.start()
         cache.start()
         stop.wait(duration)
     except KeyboardInterrupt:
@@ -90,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         cache.stop()
-        logs.finish()
+        if logs is not None:
+            logs.finish()
         writer.close()
     print(f"recorded {writer.count} changes to {args.output}", file=sys.stderr)
     return 0

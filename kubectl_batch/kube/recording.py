@@ -182,7 +182,7 @@ class RecordingCache(ClusterCache):
 class LogRecorder(threading.Thread):
     """Captures what the log stream returns for each pod of the cache (its containers and
     init containers), on its own thread: when a pod is first seen running, when it ends,
-    and for what is left at the end (:meth:`finish`)."""
+    and for those still running at the end (:meth:`finish`)."""
 
     def __init__(self, writer: RecordingWriter, client: ApiClient, cache: ClusterCache) -> None:
         super().__init__(name="record-logs", daemon=True)
@@ -227,10 +227,11 @@ class LogRecorder(threading.Thread):
             )
 
     def finish(self) -> None:
-        """Capture the pods still there, then stop (waits for the queue to drain)."""
+        """Capture the pods still running, then stop (waits for the queue to drain)."""
         for job in self.cache.jobs():
             for pod in self.cache.pods_of((job.get("metadata") or {}).get("uid", "")):
-                self._queue.put(pod)
+                if (pod.get("status") or {}).get("phase") == "Running":
+                    self._queue.put(pod)
         self._queue.put(None)
         self.join()
 

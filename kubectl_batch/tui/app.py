@@ -470,7 +470,10 @@ class ReplayApp(BatchApp):
         )
         self.replay, self.recording_name = replay, name
 
-    def on_mount(self) -> None:  # (Textual calls BatchApp's too)
+    def on_mount(self) -> None:  # (Textual calls BatchApp's too, after this)
+        self.call_after_refresh(self._announce)  # on the main screen, pushed meanwhile
+
+    def _announce(self) -> None:
         recording, clock = self.replay.recording, self.replay.clock
         speed = f", {clock.speed:g}× as fast" if clock.speed != 1 else ""
         self.notify(

@@ -119,10 +119,13 @@ def test_the_record_command_writes_a_recording_the_replay_reads(
     kubectl.wait_for(lambda: kubectl.items("pods"), what="its pod")
     path = tmp_path / "r.jsonl.gz"
     argv = ["--kubeconfig", str(cluster), "-n", namespace, "record", "--duration", "3s"]
-    assert main([*argv, "-o", str(path)]) == 0
+    argv += ["--no-logs"]
+    with served_logs(kubectl, namespace, "2026-01-01T00:00:00Z stdout F a line"):
+        assert main([*argv, "-o", str(path)]) == 0
     assert "recorded " in capsys.readouterr().err
     recording = read(path)
     assert recording.namespace == namespace
+    assert recording.log_captures() == []  # --no-logs (its pod runs: it would have one)
     assert 2.5 < (recording.ended - recording.started).total_seconds() < 10
     replay = Replay(recording, speed=1e-9, start=recording.ended)
     cache = replay.open_cache(namespace, None)

@@ -206,3 +206,29 @@ def test_the_demo_recording_is_in_the_krew_archive_and_the_wheel(tmp_path):
     assert copied.read_bytes() == DEMO.read_bytes()
     # The wheel takes the package directory whole (data files too, as app.tcss).
     assert 'packages = ["kubectl_batch"]' in (root / "pyproject.toml").read_text()
+
+
+def test_a_replay_narrows_to_a_selector_and_starts_where_asked():
+    recording = read(DEMO)
+    end = Replay(recording, speed=1e-9, start=recording.ended)
+    cache = end.open_cache(recording.namespace, "jobgroup=process-items")
+    try:
+        assert cache.wait_synced(5)
+        assert sorted(j["metadata"]["name"] for j in cache.jobs()) == [
+            "process-item-apple",
+            "process-item-banana",
+            "process-item-cherry",
+        ]
+        assert all(j["status"].get("succeeded") == 1 for j in cache.jobs())
+    finally:
+        cache.stop()
+    # One second in: listed (the first LISTs came 0.1 s in), nothing finished yet.
+    start = Replay(recording, speed=1e-9, start=recording.started + timedelta(seconds=1))
+    cache = start.open_cache(recording.namespace, None)
+    try:
+        assert cache.wait_synced(5)
+        assert not any(
+            j["status"].get("succeeded") for j in cache.jobs() if "item" in j["metadata"]["name"]
+        )
+    finally:
+        cache.stop()

@@ -56,6 +56,15 @@ class ReplayClock:
         """Real seconds until the clock shows ``when`` (0 if past)."""
         return max(0.0, (when - self()).total_seconds() / self.speed)
 
+    def wait_until(self, when: datetime, cancel: threading.Event) -> bool:
+        """Block until the clock shows ``when``; False if ``cancel`` was set first."""
+        while not cancel.is_set():
+            wait = self.seconds_until(when)
+            if wait <= 0:
+                return True
+            cancel.wait(min(wait, 60.0))  # (a very slow replay: beyond what wait takes)
+        return False
+
 
 def _fold(entries: list[Entry]) -> tuple[dict[str, Obj] | None, Entry | None]:
     """The objects after ``entries`` (None: never listed) and the last watch state."""
@@ -185,8 +194,7 @@ class _ReplayFeeder(_Reflector):
         elif state is not None:
             self._give(state)
         for entry in future:
-            wait = replay.clock.seconds_until(replay.recording.at(entry.t))
-            if self.stopping.wait(wait) or self.stopping.is_set():
+            if not replay.clock.wait_until(replay.recording.at(entry.t), self.stopping):
                 return
             self._give(entry)
 
@@ -292,7 +300,7 @@ class ReplayLogs:
         if not follow:
             return
         for capture in captures[len(reached) :]:
-            if handle.closed.wait(replay.clock.seconds_until(capture.at)):
+            if not replay.clock.wait_until(capture.at, handle.closed):
                 return
             yield from capture.lines[len(shown) :]
             shown = capture.lines

@@ -484,7 +484,9 @@ class ReplayApp(BatchApp):
             timeout=10,
             markup=False,
         )
-        self.set_timer(clock.seconds_until(recording.ended) + 0.1, self._recording_ended)
+        left = clock.seconds_until(recording.ended)
+        if left < 86_400:  # (not for a replay slowed down to a standstill)
+            self.set_timer(left + 0.1, self._recording_ended)
 
     def _recording_ended(self) -> None:
         self.notify(

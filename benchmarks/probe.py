@@ -3,6 +3,7 @@ BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a fi
 
     python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
                                [--rescan SECONDS]
+    python benchmarks/probe.py --report FILE --demo     # `kubectl batch --demo`, no cluster
 
 Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "rows", "t": ...}  every Job and CronJob is on screen (pods may still be listing);
@@ -40,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
-    parser.add_argument("--kubeconfig", required=True)
+    parser.add_argument("--kubeconfig")
+    parser.add_argument("--demo", action="store_true", help="`kubectl batch --demo` (no cluster)")
     parser.add_argument("--size", default="200x50")
     parser.add_argument("--watch", default="latency-")
     parser.add_argument("--namespace", default=None, help="default: all namespaces")
@@ -239,8 +241,11 @@ def main() -> int:
 
     from kubectl_batch.cli import main as cli_main
 
-    argv = ["--kubeconfig", opts.kubeconfig]
-    argv += ["-n", opts.namespace] if opts.namespace else ["-A"]
+    if opts.demo:
+        argv = ["--demo"]
+    else:
+        argv = ["--kubeconfig", opts.kubeconfig]
+        argv += ["-n", opts.namespace] if opts.namespace else ["-A"]
     code = cli_main(argv)
     flush_requests()
     return code

@@ -42,6 +42,7 @@ COMMANDS = (
     "kubectl_batch.commands.actions:RETRY_FAILED",
     "kubectl_batch.commands.actions:RERUN",
     "kubectl_batch.commands.actions:DELETE",
+    "kubectl_batch.commands.record:COMMAND",
     "kubectl_batch.commands.completion:COMMAND",
 )
 #: Without a subcommand: the terminal UI.
@@ -53,6 +54,7 @@ CronJobs of the current namespace (or -n NS, -A, -l SELECTOR)."""
 
 EXAMPLES: tuple[tuple[str, str], ...] = (
     ("The UI, all namespaces", "kubectl batch -A"),
+    ("The UI on the demo recording shipped with it (no cluster needed)", "kubectl batch --demo"),
     ("The UI in a theme for light terminals (remembered)", "kubectl batch --theme textual-light"),
     ("Next fire times of the CronJobs of namespace etl", "kubectl batch next-runs -n etl"),
     ("Suspend a CronJob", "kubectl batch suspend cronjob/nightly-backup"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kubectl_batch.commands import replay
 from kubectl_batch.commands.command import Command, completes
 
 
@@ -22,14 +23,18 @@ class Ui(Command):
             ),
             "themes",
         )
+        replay.add_replay_flags(parser)
 
     def validate(self, args: argparse.Namespace) -> None:
+        args.replaying = replay.wanted(args)
         if args.theme is not None:
             from kubectl_batch.tui.themes import check_theme
 
             check_theme(args.theme)
 
     def run(self, args: argparse.Namespace) -> int:
+        if args.replaying:
+            return replay.run(args)
         from functools import partial
 
         from kubectl_batch.commands.connect import connect

@@ -40,6 +40,7 @@ def test_subcommands_flags_and_values_as_kubectl_asks(bin_dir, tmp_path):
         "resume",
         "retry-failed",
         "rerun",
+        "record",
     ]
     flags = answer(run(bin_dir, "kubectl_complete-batch", "suspend", "--", env=home).stdout)[0]
     assert "--dry-run" in flags and "--namespace" in flags and "--kubeconfig" in flags

@@ -227,6 +227,7 @@ def build_parser() -> Parser:
         command = load(ref)
         sub = subparsers.add_parser(
             command.name,
+            prog=f"{PROG} {command.name}",  # not derived from the top parser's two-line usage
             usage=f"{PROG} {command.name} {command.usage}",
             help=command.summary,
             description=command.description or command.summary,
@@ -239,6 +240,14 @@ def build_parser() -> Parser:
     return parser
 
 
+def _subparser(parser: Parser, name: str) -> Parser:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            sub: Parser = action.choices[name]
+            return sub
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -246,8 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from kubectl_batch.commands.complete import main as complete
 
             return complete(argv[1:])
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
         command: Command = args.command
+        if extra:  # argparse's top parser would tell them, pointing at the top help
+            where = parser if not command.name else _subparser(parser, command.name)
+            where.error(f"unrecognized arguments: {' '.join(extra)}")
         command.validate(args)
         return command.run(args)
     except UsageError as exc:

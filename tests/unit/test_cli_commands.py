@@ -88,3 +88,11 @@ def test_every_example_is_a_real_command_line(line):
     assert words[:2] == ["kubectl", "batch"]
     args = cli.build_parser().parse_args(words[2:])
     args.command.validate(args)  # no argument mistake in what we show users
+
+
+@pytest.mark.parametrize("command", [c.name for c in COMMANDS])
+def test_a_flag_mistake_names_the_command_s_own_help(command, capsys):
+    assert cli.main([command, "--no-such-flag"]) != 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("error: ")
+    assert lines[1:] == [f"See 'kubectl batch {command} --help' for usage."]

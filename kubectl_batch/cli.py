@@ -195,6 +195,17 @@ def build_parser() -> Parser:
     nr.add_argument(
         "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
     )
+    nr.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        metavar="FILE",
+        help="check the CronJobs of manifests offline (file, directory or - for stdin; "
+        "repeatable): exit 1 if the API would reject one",
+    )
+    nr.add_argument(
+        "--strict", action="store_true", help="exit 1 on warnings too, not only on errors"
+    )
     nr.set_defaults(handler="kubectl_batch.commands.next_runs")
 
     # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions/ does the work).

@@ -1,7 +1,10 @@
 """`kubectl batch next-runs`: when CronJobs will fire, as the CronJob controller decides.
 
 Live: one paginated LIST of CronJobs, then pure computation (domain/cronjobs.py).
-Offline (--schedule): no cluster, no kubeconfig.
+Offline (--schedule, or -f manifests): no cluster, no kubeconfig.
+Each schedule is described in words (domain/cron_words.py) and checked
+(domain/cron_warnings.py): warnings go to stderr as kubectl prints them ("Warning: ..."),
+and into the JSON/YAML items as "findings".
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
+from kubectl_batch.domain.cron_warnings import Finding, cronjob_findings, rejection_message
+from kubectl_batch.domain.cron_words import describe_schedule
+from kubectl_batch.domain.quoting import go_quote
 from kubectl_batch.domain.timeutil import format_age_since, format_duration, parse_time
 
 if TYPE_CHECKING:  # the live path imports it (the offline one does not need it)
     from kubectl_batch.domain.cronjobs import CronJobOutlook
+    from kubectl_batch.kube.client import ApiClient
 
 MAX_COUNT = 1000
 
@@ -24,6 +31,12 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 1 or args.count > MAX_COUNT:
         raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
     now = _after(args.after)
+    if getattr(args, "filename", None):
+        if args.schedule is not None:
+            raise ValueError("-f checks manifests; --schedule one schedule: use one of them")
+        from kubectl_batch.commands.manifests import check_manifests
+
+        return check_manifests(args, now)
     if args.schedule is not None:
         return _offline(args, now)
     if args.time_zone is not None:
@@ -40,7 +53,7 @@ def _after(text: str | None) -> datetime:
         when = None
     if when is None or "T" not in text.upper():
         raise ValueError(
-            f'invalid --after "{text}": use an RFC 3339 time such as 2026-03-27T00:00:00Z'
+            f"invalid --after {go_quote(text)}: use an RFC 3339 time such as 2026-03-27T00:00:00Z"
         )
     return when
 
@@ -48,14 +61,21 @@ def _after(text: str | None) -> datetime:
 def _offline(args: argparse.Namespace, now: datetime) -> int:
     if args.names or args.selector or args.all_namespaces:
         raise ValueError("--schedule computes one schedule offline: drop CronJob names, -l and -A")
-    schedule = parse_schedule(args.schedule)
+    try:
+        schedule = parse_schedule(args.schedule)
+    except ScheduleError as err:
+        raise ScheduleError(rejection_message(args.schedule, err)) from None
     zone = load_zone(args.time_zone)
     runs = schedule.next_runs(now, zone, args.count)
     if not runs:
         raise ScheduleError(
-            f'schedule "{args.schedule}" never fires within five years of '
+            f"schedule {go_quote(args.schedule)} never fires within five years of "
             f"{_rfc3339(now)}: the CronJob controller would report it as invalid"
         )
+    findings = cronjob_findings(
+        {"spec": {"schedule": args.schedule, "timeZone": args.time_zone}}, now
+    )
+    description = describe_schedule(schedule, args.time_zone)
     item = {
         "namespace": None,
         "name": None,
@@ -63,21 +83,47 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
         "timeZone": args.time_zone,
         "suspend": False,
         "nextRuns": [_rfc3339(t) for t in runs],
+        "description": description,
+        "findings": finding_items(findings),
     }
     if args.output in ("json", "yaml"):
         _dump({"items": [item]}, args.output)
-        return 0
+        return strict_code(args, findings)
     from kubectl_batch.commands.table import format_table
 
     headers = ["SCHEDULE", "TIMEZONE", "NEXT", "RUNS"]
     row = [
-        args.schedule,
-        args.time_zone or "UTC",
+        cell(args.schedule),
+        cell(args.time_zone or "UTC"),
         _relative(runs[0], now),
         ", ".join(_local(t, zone) for t in runs),
     ]
     sys.stdout.write(format_table(headers, [row]))
-    return 0
+    sys.stdout.write(description + "\n")
+    print_findings(findings)
+    return strict_code(args, findings)
+
+
+def finding_items(findings: list[Finding]) -> list[dict]:
+    return [{"level": f.level, "code": f.code, "message": f.message} for f in findings]
+
+
+def print_findings(findings: list[Finding], where: str = "") -> None:
+    """kubectl's way: "Warning: ..." (and "error: ...") lines on stderr, one per finding."""
+    for f in findings:
+        prefix = "error" if f.is_error else "Warning"
+        print(f"{prefix}: {where}{f.message}", file=sys.stderr)
+
+
+def strict_code(args: argparse.Namespace, findings: list[Finding]) -> int:
+    """--strict: exit 1 on any finding (warnings too)."""
+    return 1 if getattr(args, "strict", False) and findings else 0
+
+
+def cell(text: str) -> str:
+    """A table cell from user input: quoted as Go's %q when it has a newline, tab or an
+    invisible character, so that a row stays one row."""
+    return text if text.isprintable() else go_quote(text)
 
 
 def _live(args: argparse.Namespace, now: datetime) -> int:
@@ -89,6 +135,16 @@ def _live(args: argparse.Namespace, now: datetime) -> int:
     namespace = scope_namespace(args, client)
     outlooks: list[CronJobOutlook] = []
     by_name: dict[str, dict] = {}
+    findings: dict[tuple[str, str], list[Finding]] = {}
+    forbid: list[dict] = []  # checked again with their Jobs, once all pages are in
+
+    def add(cronjob: dict) -> None:
+        outlook = cronjob_outlook(cronjob, now, args.count)
+        outlooks.append(outlook)
+        findings[outlook.namespace, outlook.name] = cronjob_findings(cronjob, now)
+        if outlook.concurrency_policy == "Forbid":
+            forbid.append(cronjob)
+
     # One paginated LIST. Each page is computed as it comes: the next one is already
     # asked for, and the API server prepares it meanwhile.
     for cronjobs, _ in list_pages(client, CRONJOBS, namespace, args.selector):
@@ -96,29 +152,50 @@ def _live(args: argparse.Namespace, now: datetime) -> int:
             if args.names:
                 by_name[cronjob["metadata"]["name"]] = cronjob
             else:
-                outlooks.append(cronjob_outlook(cronjob, now, args.count))
+                add(cronjob)
     missing: list[str] = []
     if args.names:
         missing = [n for n in args.names if n not in by_name]
-        outlooks = [
-            cronjob_outlook(by_name[n], now, args.count)
-            for n in dict.fromkeys(args.names)
-            if n in by_name
-        ]
+        for n in dict.fromkeys(args.names):
+            if n in by_name:
+                add(by_name[n])
     outlooks.sort(key=lambda o: (o.next_run is None, o.next_run or now, o.namespace, o.name))
+    if forbid:
+        findings.update(_forbid_findings(client, namespace, forbid, now))
     if args.output in ("json", "yaml"):
-        _dump({"items": [_item(o) for o in outlooks]}, args.output)
+        _dump({"items": [_item(o, findings[o.namespace, o.name]) for o in outlooks]}, args.output)
     elif outlooks:
         sys.stdout.write(_table(outlooks, now, args))
+        for o in outlooks:
+            print_findings(findings[o.namespace, o.name], f"cronjob {o.namespace}/{o.name}: ")
     elif not missing:
         where = "any namespace" if namespace is None else f"{namespace} namespace"
         print(f"No resources found in {where}.", file=sys.stderr)
     for name in missing:
-        print(f'error: cronjobs.batch "{name}" not found', file=sys.stderr)
-    return 1 if missing else 0
+        print(f"error: cronjobs.batch {go_quote(name)} not found", file=sys.stderr)
+    if missing:
+        return 1
+    return strict_code(args, [f for fs in findings.values() for f in fs])
 
 
-def _item(o: CronJobOutlook) -> dict:
+def _forbid_findings(
+    client: ApiClient, namespace: str | None, cronjobs: list[dict], now: datetime
+) -> dict[tuple[str, str], list[Finding]]:
+    """The findings of CronJobs with concurrencyPolicy Forbid, with their Jobs (one more
+    LIST, only then): they tell whether its runs usually outlast the interval."""
+    from kubectl_batch.domain.cronjobs import owned_jobs
+    from kubectl_batch.kube.resources import JOBS, list_all
+
+    jobs, _ = list_all(client, JOBS, namespace)
+    out = {}
+    for cronjob in cronjobs:
+        meta = cronjob.get("metadata") or {}
+        key = (meta.get("namespace", ""), meta.get("name", ""))
+        out[key] = cronjob_findings(cronjob, now, owned_jobs(cronjob, jobs))
+    return out
+
+
+def _item(o: CronJobOutlook, findings: list[Finding]) -> dict:
     return {
         "namespace": o.namespace,
         "name": o.name,
@@ -134,7 +211,17 @@ def _item(o: CronJobOutlook) -> dict:
         "active": list(o.active),
         "concurrencyPolicy": o.concurrency_policy,
         "startingDeadlineSeconds": o.starting_deadline_seconds,
+        "description": describe(o),
+        "findings": finding_items(findings),
     }
+
+
+def describe(o: CronJobOutlook) -> str | None:
+    """The schedule in words (None when the API would reject it)."""
+    try:
+        return describe_schedule(parse_schedule(o.schedule), o.time_zone)
+    except ScheduleError:
+        return None
 
 
 _STATE_TEXT = {
@@ -162,14 +249,14 @@ def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespa
     if args.all_namespaces:
         headers.insert(0, "NAMESPACE")
     if wide:
-        headers += ["CONCURRENCY", "DEADLINE", "ACTIVE", "LAST SUCCESSFUL"]
+        headers += ["CONCURRENCY", "DEADLINE", "ACTIVE", "LAST SUCCESSFUL", "DESCRIPTION"]
     headers.append("NOTE")
     rows = []
     for o in outlooks:
         row = [
             o.name,
-            o.schedule,
-            o.time_zone or "<none>",
+            cell(o.schedule),
+            cell(o.time_zone) if o.time_zone else "<none>",
             "True" if o.suspended else "False",
             format_age_since(o.last_schedule, now) if o.last_schedule else "<none>",
             _next_text(o, now),
@@ -185,6 +272,7 @@ def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespa
                 else "<none>",
                 ",".join(o.active) or "<none>",
                 format_age_since(o.last_successful, now) if o.last_successful else "<none>",
+                describe(o) or "<invalid>",
             ]
         row.append(_one_line(o.reason))
         rows.append(row)

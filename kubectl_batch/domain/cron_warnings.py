@@ -16,6 +16,7 @@ probably does not do what its author thinks:
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Iterable
@@ -85,7 +86,7 @@ def cronjob_findings(cronjob: Obj, now: datetime, jobs: Iterable[Obj] = ()) -> l
     ``jobs`` are its own Jobs (for the Forbid check); a manifest has none, nor a status
     (then the missed-times check is skipped).
     """
-    meta, spec, status = (cronjob.get(k) or {} for k in ("metadata", "spec", "status"))
+    meta, spec, status = (_mapping(cronjob.get(k)) for k in ("metadata", "spec", "status"))
     expr = spec.get("schedule")
     tz_name = spec.get("timeZone")
     out: list[Finding] = []
@@ -141,7 +142,10 @@ def cronjob_findings(cronjob: Obj, now: datetime, jobs: Iterable[Obj] = ()) -> l
                 f"controller checks CronJobs about every {CONTROLLER_PERIOD}s and may miss runs",
             )
         )
-    created = parse_time(meta.get("creationTimestamp"))
+    try:
+        created = parse_time(meta.get("creationTimestamp"))
+    except ValueError:  # (a manifest's; the API server's are well-formed)
+        created = None
     if created is not None:
         missed = _too_many_missed(schedule, zone, cronjob, created, now)
         if missed is not None:
@@ -151,6 +155,10 @@ def cronjob_findings(cronjob: Obj, now: datetime, jobs: Iterable[Obj] = ()) -> l
         if forbid is not None:
             out.append(forbid)
     return out
+
+
+def _mapping(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +192,10 @@ def day_fields_either(schedule: SpecSchedule) -> str | None:
 # --------------------------------------------------------------------------
 
 
-def _transitions(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[datetime, int, int]]:
+@functools.lru_cache(maxsize=256)  # (a thousand CronJobs share a few zones and one now)
+def _transitions(
+    zone: tzinfo, start: datetime, end: datetime
+) -> tuple[tuple[datetime, int, int], ...]:
     """(instant, offset before, offset after) of each UTC-offset change in [start, end)."""
 
     def offset(t: datetime) -> int:
@@ -208,7 +219,7 @@ def _transitions(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[dat
                     hi = mid
             out.append((hi, off, nxt_off))
         t, off = nxt, nxt_off
-    return out
+    return tuple(out)
 
 
 def _wall_matches(schedule: SpecSchedule, wall: datetime) -> bool:
@@ -315,8 +326,11 @@ def _span(first: datetime, seconds: int) -> str:
 def _too_many_missed(
     schedule: Schedule, zone: tzinfo, cronjob: Obj, created: datetime, now: datetime
 ) -> Finding | None:
-    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
-    last = parse_time(status.get("lastScheduleTime"))
+    spec, status = _mapping(cronjob.get("spec")), _mapping(cronjob.get("status"))
+    try:
+        last = parse_time(status.get("lastScheduleTime"))
+    except ValueError:
+        last = None
     anchor = schedule_anchor(created, last)
     deadline = spec.get("startingDeadlineSeconds")
     recent = most_recent_schedule_time(

@@ -76,6 +76,7 @@ def check_manifests(args: argparse.Namespace, now: datetime) -> int:
         description = None
         zone = None
         if not any(f.is_error for f in findings):
+            assert isinstance(expr, str)  # (else a finding is an error)
             schedule, zone = parse_schedule(expr), load_zone(tz_name)
             try:
                 runs = schedule.next_runs(now, zone, args.count)

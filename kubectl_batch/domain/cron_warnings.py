@@ -247,7 +247,10 @@ def _daylight_saving(
     if schedule.hour & _STAR:
         return []  # it runs every hour anyway: a skipped or doubled hour is what it asks for
     out = []
-    for instant, before, after in _transitions(zone, now, now + DST_HORIZON):
+    hour = now.replace(minute=0, second=0, microsecond=0)  # (one cache entry an hour)
+    for instant, before, after in _transitions(zone, hour, hour + DST_HORIZON):
+        if instant <= now:
+            continue
         naive = instant.replace(tzinfo=None)
         if after > before:  # clocks go forward: [local before, +gap) does not exist
             first = naive + timedelta(seconds=before)

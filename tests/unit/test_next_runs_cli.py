@@ -46,6 +46,8 @@ def test_json_is_the_documented_shape(capsys):
                     "2026-03-30T07:00:00Z",
                     "2026-03-31T07:00:00Z",
                 ],
+                "description": "At 09:00, Monday through Friday (Europe/Berlin)",
+                "findings": [],
             }
         ]
     }
@@ -61,8 +63,9 @@ def test_table_shows_local_times_with_offsets(capsys):
     code, out, _ = run(
         capsys, "--schedule", "0 9 * * 1-5", "--time-zone", "Europe/Berlin", "--after", AFTER
     )
-    header, row = out.splitlines()
+    header, row, words = out.splitlines()
     assert header.split() == ["SCHEDULE", "TIMEZONE", "NEXT", "RUNS"]
+    assert words == "At 09:00, Monday through Friday (Europe/Berlin)"
     assert "2026-03-27 09:00+01:00, 2026-03-30 09:00+02:00, 2026-03-31 09:00+02:00" in row
     assert "in 8h" in row
 

@@ -138,10 +138,11 @@ def _describe_spec(s: SpecSchedule) -> str:
     dom_step = _progression(dom) if len(dom) < 31 else None
     dom_text = "*" if len(dom) == 31 else _listed(dom) if dom_step is None else "*"
     dow_text = "*" if len(dow) == 7 else _listed(dow)
+    minute_text, hour_text = _cyclic(s.minute, 0, 59), _cyclic(s.hour, 0, 23)
     canonical = " ".join(
         (
-            _cyclic(s.minute, 0, 59),
-            _cyclic(s.hour, 0, 23),
+            minute_text,
+            hour_text,
             dom_text,
             month,
             "*" if either else dow_text,
@@ -152,7 +153,8 @@ def _describe_spec(s: SpecSchedule) -> str:
     )
     words = ExpressionDescriptor(canonical, options)
     time = words.get_time_of_day_description()
-    if len(minutes) * len(hours) <= _MAX_TIMES and (len(minutes) > 1 or len(hours) > 1):
+    periodic = "*/" in minute_text + hour_text  # "Every 6 hours" says it better
+    if len(minutes) * len(hours) <= _MAX_TIMES and len(minutes) * len(hours) > 1 and not periodic:
         time = "At " + _and([f"{h:02d}:{m:02d}" for h in hours for m in minutes])
     days = words.get_day_of_month_description()
     if dom_step is not None:

@@ -160,7 +160,9 @@ def _live(args: argparse.Namespace, now: datetime) -> int:
             if n in by_name:
                 add(by_name[n])
     outlooks.sort(key=lambda o: (o.next_run is None, o.next_run or now, o.namespace, o.name))
-    if forbid:
+    if forbid and (args.names or args.output):
+        # Whether Forbid skips runs needs the CronJobs' Jobs: one more LIST, so only when
+        # more detail is asked for (-o wide|json|yaml) or for named CronJobs.
         findings.update(_forbid_findings(client, namespace, forbid, now))
     if args.output in ("json", "yaml"):
         _dump({"items": [_item(o, findings[o.namespace, o.name]) for o in outlooks]}, args.output)

@@ -309,3 +309,43 @@ def test_every_rejected_zone_is_one_line(text):
         load_zone(text)
     except ScheduleError as err:
         assert one_line(str(err)), str(err)
+
+
+def test_never_fires_is_decided_as_robfig_walks():
+    """The quick rule from the fields agrees with robfig's five-year walk."""
+    import random
+
+    from kubectl_batch.domain.cron_warnings import _never_fires
+
+    rng = random.Random(7)
+    for _ in range(400):
+        dom = rng.choice(["*", "29", "30", "31", "30,31", "1-7", "*/2", ",", "15", "28-31", "?"])
+        month = rng.choice(["*", "2", "4,6,9,11", "2,4", "1", "*/3", "11", ","])
+        dow = rng.choice(["*", "1", "0-6", "*/2", ",", "?", "*/1"])
+        schedule = parse_schedule(f"0 0 {dom} {month} {dow}")
+        assert _never_fires(schedule, timezone.utc, NOW) == (schedule.next(NOW) is None), (
+            schedule.expr
+        )
+
+
+def test_forbid_history_is_listed_only_when_more_detail_is_asked(capsys, monkeypatch):
+    """Live next-runs lists the Jobs for the Forbid check with -o or named CronJobs only."""
+    from kubectl_batch.cli import main
+
+    cronjob = recorded_cronjob("db-backup")  # Forbid
+    asked = []
+
+    class Client:
+        config = type("Config", (), {"namespace": "batch-demo"})()
+
+        def list_pages(self, path, params=None, limit=500, prepare=None):
+            asked.append(path)
+            items = [cronjob] if path.endswith("/cronjobs") else copy.deepcopy(recorded()["jobs"])
+            yield {"metadata": {}, "items": items}
+
+    monkeypatch.setattr("kubectl_batch.commands.connect.connect", lambda args: Client())
+    assert main(["next-runs"]) == 0
+    assert asked == ["/apis/batch/v1/namespaces/batch-demo/cronjobs"]
+    assert main(["next-runs", "-o", "wide"]) == 0
+    assert asked[-1] == "/apis/batch/v1/namespaces/batch-demo/jobs"
+    capsys.readouterr()

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_batch.commands.next_runs import (
-    _dump,
-    _local,
-    _relative,
-    _rfc3339,
     cell,
+    dump,
     finding_items,
+    local_time,
     print_findings,
+    relative,
+    rfc3339,
 )
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
 from kubectl_batch.domain.cron_warnings import Finding, cronjob_findings
@@ -94,7 +94,7 @@ def check_manifests(args: argparse.Namespace, now: datetime) -> int:
                 "schedule": expr,
                 "timeZone": tz_name,
                 "valid": description is not None,
-                "nextRuns": [_rfc3339(t) for t in runs],
+                "nextRuns": [rfc3339(t) for t in runs],
                 "description": description,
                 "findings": finding_items(findings),
             }
@@ -107,14 +107,14 @@ def check_manifests(args: argparse.Namespace, now: datetime) -> int:
                 cell(tz_name) if isinstance(tz_name, str) and tz_name else "<none>",
                 "<invalid>"
                 if description is None
-                else (_relative(runs[0], now) if runs else "<never>"),
-                ", ".join(_local(t, zone) for t in runs) or "<none>",
+                else (relative(runs[0], now) if runs else "<never>"),
+                ", ".join(local_time(t, zone) for t in runs) or "<none>",
                 description or "<invalid>",
             ]
         )
         reports.append((f"{doc.where} cronjob/{cell(name) or '<none>'}: ", findings))
     if args.output in ("json", "yaml"):
-        _dump({"items": items, "errors": errors}, args.output)
+        dump({"items": items, "errors": errors}, args.output)
     elif rows:
         from kubectl_batch.commands.table import format_table
 

@@ -70,7 +70,7 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
     if not runs:
         raise ScheduleError(
             f"schedule {go_quote(args.schedule)} never fires within five years of "
-            f"{_rfc3339(now)}: the CronJob controller would report it as invalid"
+            f"{rfc3339(now)}: the CronJob controller would report it as invalid"
         )
     findings = cronjob_findings(
         {"spec": {"schedule": args.schedule, "timeZone": args.time_zone}}, now
@@ -82,12 +82,12 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
         "schedule": args.schedule,
         "timeZone": args.time_zone,
         "suspend": False,
-        "nextRuns": [_rfc3339(t) for t in runs],
+        "nextRuns": [rfc3339(t) for t in runs],
         "description": description,
         "findings": finding_items(findings),
     }
     if args.output in ("json", "yaml"):
-        _dump({"items": [item]}, args.output)
+        dump({"items": [item]}, args.output)
         return strict_code(args, findings)
     from kubectl_batch.commands.table import format_table
 
@@ -95,8 +95,8 @@ def _offline(args: argparse.Namespace, now: datetime) -> int:
     row = [
         cell(args.schedule),
         cell(args.time_zone or "UTC"),
-        _relative(runs[0], now),
-        ", ".join(_local(t, zone) for t in runs),
+        relative(runs[0], now),
+        ", ".join(local_time(t, zone) for t in runs),
     ]
     sys.stdout.write(format_table(headers, [row]))
     sys.stdout.write(description + "\n")
@@ -165,7 +165,7 @@ def _live(args: argparse.Namespace, now: datetime) -> int:
         # more detail is asked for (-o wide|json|yaml) or for named CronJobs.
         findings.update(_forbid_findings(client, namespace, forbid, now))
     if args.output in ("json", "yaml"):
-        _dump({"items": [_item(o, findings[o.namespace, o.name]) for o in outlooks]}, args.output)
+        dump({"items": [_item(o, findings[o.namespace, o.name]) for o in outlooks]}, args.output)
     elif outlooks:
         sys.stdout.write(_table(outlooks, now, args))
         for o in outlooks:
@@ -204,12 +204,12 @@ def _item(o: CronJobOutlook, findings: list[Finding]) -> dict:
         "schedule": o.schedule,
         "timeZone": o.time_zone,
         "suspend": o.suspended,
-        "nextRuns": [_rfc3339(t) for t in o.next_runs],
+        "nextRuns": [rfc3339(t) for t in o.next_runs],
         "state": o.state.value,
         "reason": o.reason or None,
-        "pendingRun": _rfc3339(o.pending_run) if o.pending_run else None,
-        "lastScheduleTime": _rfc3339(o.last_schedule) if o.last_schedule else None,
-        "lastSuccessfulTime": _rfc3339(o.last_successful) if o.last_successful else None,
+        "pendingRun": rfc3339(o.pending_run) if o.pending_run else None,
+        "lastScheduleTime": rfc3339(o.last_schedule) if o.last_schedule else None,
+        "lastSuccessfulTime": rfc3339(o.last_successful) if o.last_successful else None,
         "active": list(o.active),
         "concurrencyPolicy": o.concurrency_policy,
         "startingDeadlineSeconds": o.starting_deadline_seconds,
@@ -240,7 +240,7 @@ def _next_text(o: CronJobOutlook, now: datetime) -> str:
         return text
     if o.next_run is None:
         return "<never>"
-    return _relative(o.next_run, now)
+    return relative(o.next_run, now)
 
 
 def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespace) -> str:
@@ -262,7 +262,7 @@ def _table(outlooks: list[CronJobOutlook], now: datetime, args: argparse.Namespa
             "True" if o.suspended else "False",
             format_age_since(o.last_schedule, now) if o.last_schedule else "<none>",
             _next_text(o, now),
-            ", ".join(_local(t, o.zone) for t in o.next_runs) or "<none>",
+            ", ".join(local_time(t, o.zone) for t in o.next_runs) or "<none>",
         ]
         if args.all_namespaces:
             row.insert(0, o.namespace)
@@ -285,22 +285,22 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _relative(when: datetime, now: datetime) -> str:
+def relative(when: datetime, now: datetime) -> str:
     return f"in {format_duration(when - now)}"
 
 
-def _local(when: datetime, zone: tzinfo | None) -> str:
+def local_time(when: datetime, zone: tzinfo | None) -> str:
     """A fire time in the CronJob's zone, offset shown: 2026-03-27 09:00+01:00."""
     local = when.astimezone(zone)
     text = local.isoformat(sep=" ", timespec="seconds")
     return text[:-9] + text[-6:] if local.second == 0 else text
 
 
-def _rfc3339(when: datetime) -> str:
+def rfc3339(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dump(data: dict, fmt: str) -> None:
+def dump(data: dict, fmt: str) -> None:
     if fmt == "json":
         import json
 

@@ -114,14 +114,17 @@ def cronjob_findings(cronjob: Obj, now: datetime, jobs: Iterable[Obj] = ()) -> l
         created = parse_time(meta.get("creationTimestamp"))
     except ValueError:  # (a manifest's; the API server's are well-formed)
         created = None
-    if created is not None:
-        missed = _too_many_missed(schedule, zone, cronjob, created, now)
-        if missed is not None:
-            out.append(missed)
-    if (spec.get("concurrencyPolicy") or "Allow") == "Forbid":
-        forbid = _forbid_overlap(schedule, zone, jobs, now)
-        if forbid is not None:
-            out.append(forbid)
+    try:
+        if created is not None:
+            missed = _too_many_missed(schedule, zone, cronjob, created, now)
+            if missed is not None:
+                out.append(missed)
+        if (spec.get("concurrencyPolicy") or "Allow") == "Forbid":
+            forbid = _forbid_overlap(schedule, zone, jobs, now)
+            if forbid is not None:
+                out.append(forbid)
+    except ScheduleError:  # robfig loops forever here (ScheduleLoopError): the outlook says so
+        pass
     return out
 
 
@@ -361,7 +364,10 @@ def _runs_between(
     out = []
     t = after
     for _ in range(2000):  # (an every-minute hour is 60 runs)
-        nxt = schedule.next(t, zone)
+        try:
+            nxt = schedule.next(t, zone)
+        except ScheduleError:  # (robfig loops forever: the outlook says so)
+            break
         if nxt is None or nxt > end:
             break
         out.append(nxt.astimezone(zone))

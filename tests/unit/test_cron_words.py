@@ -283,3 +283,31 @@ def test_cron_descriptor_is_imported_by_cron_words_only():
             if any(n.split(".")[0] == "cron_descriptor" for n in names):
                 importers.append(path.relative_to(package).as_posix())
     assert sorted(set(importers)) == ["domain/cron_words.py"]
+
+
+def test_every_accepted_schedule_reads_as_one_sentence():
+    """Any schedule the API accepts gets a one-line sentence (cron-descriptor never fails)."""
+    import random
+
+    rng = random.Random(3)
+
+    def part(lo: int, hi: int) -> str:
+        a = rng.randint(lo, hi)
+        b = rng.randint(a, hi)
+        return rng.choice(
+            [
+                "*",
+                "?",
+                f"*/{rng.randint(1, hi)}",
+                f"{a}-{b}",
+                f"{a}-{b}/{rng.randint(1, 5)}",
+                f"{a}/{rng.randint(1, 9)}",
+                ",".join(str(rng.randint(lo, hi)) for _ in range(rng.randint(1, 5))),
+                str(a),
+            ]
+        )
+
+    for _ in range(500):
+        expr = " ".join(part(lo, hi) for lo, hi in [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)])
+        words = describe_schedule(parse_schedule(expr), "UTC")
+        assert words and len(words.splitlines()) == 1, expr

@@ -315,8 +315,8 @@ def _daylight_saving(
             runs = _runs_between(schedule, zone, instant - timedelta(seconds=1), instant, 3600)
             moved = [r for r in runs if not _wall_matches(schedule, r.replace(tzinfo=None))]
             span = _span(first, after - before)
-            what = _and([f"{w:%H:%M}" for w in named])
-            runs_word = "run does" if len(named) == 1 else "runs do"
+            what = _clock_times(named)
+            runs_word = "run does" if len(named) == 1 else "do" if "runs" in what else "runs do"
             if moved:
                 text = (
                     f"on {first:%Y-%m-%d} {span} does not exist in {name} (clocks go "
@@ -341,10 +341,10 @@ def _daylight_saving(
             twice = [w for w in named if sum(r.replace(tzinfo=None) == w for r in runs) > 1]
             span = _span(first, gap)
             if twice:
-                what = _and([f"{w:%H:%M}" for w in twice])
+                what = _clock_times(twice, "the ")
                 tail = f"robfig/cron runs {what} twice (once in each offset)"
             else:
-                what = _and([f"{w:%H:%M}" for w in named])
+                what = _clock_times(named, "the ")
                 tail = f"robfig/cron runs {what} only once"
             out.append(
                 Finding(
@@ -373,6 +373,13 @@ def _runs_between(
         out.append(nxt.astimezone(zone))
         t = nxt
     return out
+
+
+def _clock_times(walls: list[datetime], article: str = "") -> str:
+    """``02:00 and 02:30``, or ``60 runs from 02:00 to 02:59`` when there are many."""
+    if len(walls) <= 4:
+        return _and([f"{w:%H:%M}" for w in walls])
+    return f"{article}{len(walls)} runs from {walls[0]:%H:%M} to {walls[-1]:%H:%M}"
 
 
 def _span(first: datetime, seconds: int) -> str:

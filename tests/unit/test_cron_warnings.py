@@ -349,3 +349,12 @@ def test_forbid_history_is_listed_only_when_more_detail_is_asked(capsys, monkeyp
     assert main(["next-runs", "-o", "wide"]) == 0
     assert asked[-1] == "/apis/batch/v1/namespaces/batch-demo/jobs"
     capsys.readouterr()
+
+
+def test_many_runs_in_a_changed_hour_are_summed_up():
+    found = codes(manifest("* 2 * * *", "America/New_York"))
+    assert "the 60 runs from 02:00 to 02:59 do not happen that day" in found["SkippedHour"]
+    assert local_runs("* 2 * * *", "America/New_York", "2027-03-14") == []
+    found = codes(manifest("*/10 1 * * *", "America/New_York"))
+    assert "robfig/cron runs the 6 runs from 01:00 to 01:50 twice" in found["RepeatedHour"]
+    assert len(local_runs("*/10 1 * * *", "America/New_York", "2027-11-07")) == 12

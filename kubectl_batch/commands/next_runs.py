@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
@@ -115,6 +116,26 @@ def print_findings(findings: list[Finding], where: str = "") -> None:
         print(f"{prefix}: {where}{f.message}", file=sys.stderr)
 
 
+#: CronJobs named in one grouped warning line before "and N more".
+GROUP_NAMES = 3
+
+
+def print_grouped_findings(named: Iterable[tuple[str, list[Finding]]]) -> None:
+    """Findings of many CronJobs; the same one for several is one line naming them
+    (a thousand CronJobs without spec.timeZone make one line, not a thousand)."""
+    by_finding: dict[Finding, list[str]] = {}
+    for name, findings in named:
+        for f in findings:
+            by_finding.setdefault(f, []).append(name)
+    for f, names in by_finding.items():
+        shown = ", ".join(names[:GROUP_NAMES])
+        more = len(names) - GROUP_NAMES
+        who = f"cronjob {shown}" if len(names) == 1 else f"cronjobs {shown}"
+        if more > 0:
+            who += f" and {more} more"
+        print_findings([f], f"{who}: ")
+
+
 def strict_code(args: argparse.Namespace, findings: list[Finding]) -> int:
     """--strict: exit 1 on any finding (warnings too)."""
     return 1 if getattr(args, "strict", False) and findings else 0
@@ -168,8 +189,9 @@ def _live(args: argparse.Namespace, now: datetime) -> int:
         dump({"items": [_item(o, findings[o.namespace, o.name]) for o in outlooks]}, args.output)
     elif outlooks:
         sys.stdout.write(_table(outlooks, now, args))
-        for o in outlooks:
-            print_findings(findings[o.namespace, o.name], f"cronjob {o.namespace}/{o.name}: ")
+        print_grouped_findings(
+            (f"{o.namespace}/{o.name}", findings[o.namespace, o.name]) for o in outlooks
+        )
     elif not missing:
         where = "any namespace" if namespace is None else f"{namespace} namespace"
         print(f"No resources found in {where}.", file=sys.stderr)

@@ -243,8 +243,8 @@ def test_live_wide_has_a_description_column_and_warnings_on_stderr(capsys, clust
     assert rows[1].endswith("At 09:00, Monday through Friday (Europe/Berlin)")
     assert "<invalid>" in rows[2]  # bad: 0 0 L * *
     lines = err.splitlines()
-    assert (
-        "Warning: cronjob etl/hourly: no spec.timeZone: the kube-controller-manager's" in lines[0]
+    assert lines[0].startswith(
+        "Warning: cronjobs etl/hourly, ml/paused: no spec.timeZone: the kube-controller-manager's"
     )
     assert any(
         line.startswith('error: cronjob etl/bad: schedule "0 0 L * *"')
@@ -261,3 +261,15 @@ def test_live_json_items_carry_description_and_findings(capsys, cluster):
     assert items["bad"]["description"] is None
     assert [f["level"] for f in items["bad"]["findings"]] == ["error"]
     assert [f["code"] for f in items["hourly"]["findings"]] == ["NoTimeZone"]
+
+
+def test_the_same_warning_for_many_cronjobs_is_one_line(capsys, monkeypatch):
+    client = FakeClient([[_cronjob(f"c{i}", f"{i} * * * *") for i in range(5)]])
+    monkeypatch.setattr("kubectl_batch.commands.connect.connect", lambda args: client)
+    code, _, err = run(capsys, "--after", AFTER)
+    assert code == 0
+    assert err.splitlines() == [
+        "Warning: cronjobs etl/c1, etl/c2, etl/c3 and 2 more: no spec.timeZone: the "  # by next run
+        "kube-controller-manager's own zone decides when it fires (UTC on almost every "
+        "cluster); set spec.timeZone to be sure"
+    ]

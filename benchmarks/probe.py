@@ -12,6 +12,8 @@ Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "seen", "t": ..., "name": ..., "visible": bool}  a watched Job's row shows Complete
       (watched: rows named PREFIX... at the first table; with --rescan, also those added
       later, looked for every SECONDS, and forgotten once their row is gone);
+  {"event": "key", "t": ..., "ms": ...}  a cursor key pressed while the tables are loading
+      (every 0.3 s until the first complete table), painted after ms;
   {"event": "requests", "items": [[t, method, path, watch], ...]}  every API request, at exit
       (SIGTERM) and every 5 s.
 Nothing here changes what the app does; it only wraps two methods to observe them.
@@ -175,17 +177,48 @@ def main() -> int:
 
             app.call_after_refresh(seen_painted)
 
+    # A person pressing the cursor keys while the LISTs are still arriving: from the key
+    # leaving the terminal (a thread, as Textual's input thread) to the moved cursor painted.
+    press: dict = {}
+
+    def press_keys(app) -> None:
+        from textual import events
+
+        key = "down"
+        while not state["table"]:
+            time.sleep(0.3)
+            table = app.focused
+            if press or not isinstance(table, LiveTable) or table.row_count < 2:
+                continue
+            key = "up" if key == "down" and table.cursor_row > 0 else "down"
+            press.update(t=time.monotonic(), table=table, row=table.cursor_row)
+            app.post_message(events.Key(key, None))
+
+    def check_press() -> None:
+        if press and press["table"].cursor_row != press["row"]:
+            t = press["t"]
+            press.clear()
+            app = press_app[0]
+            app.call_after_refresh(
+                lambda: report(event="key", t=time.monotonic(), ms=(time.monotonic() - t) * 1000)
+            )
+
+    press_app: list = []
+
     original_refreshed = tui_app.BatchApp.on_refreshed
 
     def on_refreshed(self, message):
         original_refreshed(self, message)
         check(self)
+        check_press()
 
     original_mount = tui_app.BatchApp.on_mount
 
     def on_mount(self):
         original_mount(self)
-        self.set_interval(0.02, lambda: check(self))
+        self.set_interval(0.02, lambda: (check(self), check_press()))
+        press_app.append(self)
+        threading.Thread(target=press_keys, args=(self,), daemon=True).start()
 
     tui_app.BatchApp.on_mount = on_mount
     tui_app.BatchApp.on_refreshed = on_refreshed

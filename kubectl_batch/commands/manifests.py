@@ -58,10 +58,6 @@ class ReadError(Exception):
 
 
 def check_manifests(args: argparse.Namespace, now: datetime) -> int:
-    if args.names or args.selector or args.all_namespaces or args.time_zone:
-        raise ValueError(
-            "-f checks the CronJobs of files: drop CronJob names, -l, -A and --time-zone"
-        )
     items: list[dict] = []
     rows: list[list[str]] = []
     reports: list[tuple[str, list[Finding]]] = []

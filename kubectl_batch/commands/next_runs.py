@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING
 
+from kubectl_batch.commands.command import FILES, NOTHING, Command, completes
 from kubectl_batch.domain.cron import ScheduleError, load_zone, parse_schedule
 from kubectl_batch.domain.cron_warnings import Finding, cronjob_findings, rejection_message
 from kubectl_batch.domain.cron_words import describe_schedule
@@ -28,21 +29,130 @@ if TYPE_CHECKING:  # the live path imports it (the offline one does not need it)
 MAX_COUNT = 1000
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.count < 1 or args.count > MAX_COUNT:
-        raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
-    now = _after(args.after)
-    if getattr(args, "filename", None):
-        if args.schedule is not None:
-            raise ValueError("-f checks manifests; --schedule one schedule: use one of them")
-        from kubectl_batch.commands.manifests import check_manifests
+class NextRuns(Command):
+    name = "next-runs"
+    summary = "next fire times of CronJobs, exactly as the CronJob controller will fire them"
+    description = (
+        "Prints the next fire times of CronJobs (or of --schedule, offline), computed with the\n"
+        "CronJob controller's own rules: robfig/cron syntax, spec.timeZone, its anchor\n"
+        "(last schedule time, else creation time), startingDeadlineSeconds, concurrency policy.\n"
+        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed."
+    )
+    usage = (
+        "[NAME ...] [--count N] [-o wide|json|yaml] [--strict] [flags]\n"
+        "       kubectl batch next-runs --schedule EXPR [--time-zone ZONE] [--after TIME] [flags]\n"
+        "       kubectl batch next-runs -f FILE|DIR|- [--strict] [-o json|yaml] [flags]"
+    )
+    examples = (
+        ("The next fire times of the CronJobs in namespace etl", "kubectl batch next-runs -n etl"),
+        (
+            "Five fire times of two CronJobs, with their concurrency and deadlines",
+            "kubectl batch next-runs nightly-backup weekly-report --count 5 -o wide",
+        ),
+        (
+            "A schedule, offline: weekdays at 9 in Berlin, DST included",
+            'kubectl batch next-runs --schedule "0 9 * * 1-5" --time-zone Europe/Berlin',
+        ),
+        (
+            "Check the CronJobs of manifests in CI (exit 1 if the API would reject one)",
+            "kubectl batch next-runs -f k8s/ --strict",
+        ),
+    )
 
-        return check_manifests(args, now)
-    if args.schedule is not None:
-        return _offline(args, now)
-    if args.time_zone is not None:
-        raise ValueError("--time-zone goes with --schedule (live CronJobs use spec.timeZone)")
-    return _live(args, now)
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "names", nargs="*", metavar="NAME", help="CronJob names (default: all)"
+            ),
+            "names:CronJob",
+        )
+        completes(
+            parser.add_argument(
+                "--count",
+                type=int,
+                default=3,
+                metavar="N",
+                help="how many fire times to list (default 3)",
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            choices=("wide", "json", "yaml"),
+            help="output format: wide, json or yaml",
+        )
+        completes(
+            parser.add_argument(
+                "--schedule",
+                metavar="EXPR",
+                help="a schedule to compute offline, without a cluster",
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--time-zone", metavar="ZONE", help="IANA time zone of --schedule (default UTC)"
+            ),
+            "timezones",
+        )
+        completes(
+            parser.add_argument(
+                "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "-f",
+                "--filename",
+                action="append",
+                metavar="FILE",
+                help="check the CronJobs of manifests offline (file, directory or - for stdin; "
+                "repeatable): exit 1 if the API would reject one",
+            ),
+            FILES,
+        )
+        parser.add_argument(
+            "--strict", action="store_true", help="exit 1 on warnings too, not only on errors"
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        """The flags and how they combine; ``args.now``: the instant to compute from. The
+        schedule and zone of --schedule are checked as they are read, by _offline."""
+        if args.count < 1 or args.count > MAX_COUNT:
+            raise ValueError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
+        args.now = _after(args.after)
+        if args.filename:
+            if args.schedule is not None:
+                raise ValueError("-f checks manifests; --schedule one schedule: use one of them")
+            if args.names or args.selector or args.all_namespaces or args.time_zone:
+                raise ValueError(
+                    "-f checks the CronJobs of files: drop CronJob names, -l, -A and --time-zone"
+                )
+            return
+        if args.schedule is None:
+            if args.time_zone is not None:
+                raise ValueError(
+                    "--time-zone goes with --schedule (live CronJobs use spec.timeZone)"
+                )
+            return
+        if args.names or args.selector or args.all_namespaces:
+            raise ValueError(
+                "--schedule computes one schedule offline: drop CronJob names, -l and -A"
+            )
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.filename:
+            from kubectl_batch.commands.manifests import check_manifests
+
+            return check_manifests(args, args.now)
+        if args.schedule is not None:
+            return _offline(args, args.now)
+        return _live(args, args.now)
+
+
+COMMAND = NextRuns()
 
 
 def _after(text: str | None) -> datetime:
@@ -60,8 +170,6 @@ def _after(text: str | None) -> datetime:
 
 
 def _offline(args: argparse.Namespace, now: datetime) -> int:
-    if args.names or args.selector or args.all_namespaces:
-        raise ValueError("--schedule computes one schedule offline: drop CronJob names, -l and -A")
     try:
         schedule = parse_schedule(args.schedule)
     except ScheduleError as err:

@@ -25,7 +25,7 @@ from typing import Any
 
 from textual import work
 from textual._context import active_message_pump
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
@@ -96,8 +96,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         clock: Callable[[], datetime] = system_clock,
         keymap: dict[str, str] | None = None,
         keymap_warnings: Iterable[str] = (),
+        theme: str | None = None,
+        remember_theme: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        self._start_theme, self._remember_theme = theme, remember_theme
         self.client, self.scope = client, scope
         self.clock = clock
         self.kube = kube if kube is not None else Kube()
@@ -163,6 +166,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             return fn()
 
     def on_mount(self) -> None:
+        if self._start_theme:
+            self.theme = self._start_theme
+        if self._remember_theme is not None:
+            remember = self._remember_theme
+            self.theme_changed_signal.subscribe(self, lambda theme: remember(theme.name))
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
@@ -272,7 +280,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         gc.set_threshold(*QUIET_GC_THRESHOLDS)
 
     def _tick(self) -> None:
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # the app is closing: its screens are gone, its timer not yet
         if isinstance(screen, LiveScreen):
             try:
                 screen.tick(self.clock())
@@ -433,6 +444,7 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
     """Open the UI on ``client`` for the scope of the command-line flags; ``reconnect``
     gives the client of another context with the same connection flags."""
     from kubectl_batch.kube.config import context_names
+    from kubectl_batch.tui.themes import save_theme, saved_theme
 
     scope = Scope(
         # With --server and no context, the server names where we look.
@@ -449,6 +461,8 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
         contexts=lambda: context_names(args.kubeconfig),
         keymap=keymap,
         keymap_warnings=warnings,
+        theme=getattr(args, "theme", None) or saved_theme(),
+        remember_theme=save_theme,
     )
     app.run()
     return app.return_code or 0

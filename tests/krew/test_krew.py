@@ -289,6 +289,14 @@ def check_kubectl_batch(root: Path, env: dict[str, str]) -> None:
     store = root / "store" / "batch" / f"v{__version__}"
     assert list((store / "lib" / "kubectl_batch").glob("__pycache__/cli.*.pyc"))
 
+    # The caveats' link for completion; then kubectl completes `kubectl batch retry<TAB>`.
+    (root / "bin" / "kubectl_complete-batch").symlink_to(store / "kubectl_complete-batch")
+    done = run(["kubectl", "__complete", "batch", "retry"], env)
+    assert done.stdout.splitlines() == [
+        "retry-failed\tre-run only the failed indexes of a finished Indexed Job",
+        ":4",
+    ], done.stdout
+
 
 def test_kubectl_batch_installed_from_local_manifest(krew_tools, built, tmp_path):
     archive, manifest = built

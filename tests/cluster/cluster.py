@@ -57,7 +57,13 @@ def log(message: str) -> None:
 def build() -> dict[str, Path]:
     """Build every binary (skipped when cached) and return their paths."""
     env = dict(os.environ, KBT_CACHE=str(CACHE))
-    subprocess.run(["bash", str(HERE / "build.sh")], check=True, env=env, stdout=subprocess.DEVNULL)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # One build at a time, whatever the cluster: two builds share CACHE's scratch directory.
+    with open(CACHE / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            ["bash", str(HERE / "build.sh")], check=True, env=env, stdout=subprocess.DEVNULL
+        )
     v = versions()
     kube = CACHE / f"kubernetes-{v['KUBE_VERSION']}"
     kwok = CACHE / f"kwok-{v['KWOK_VERSION']}"

@@ -36,7 +36,6 @@ from kubectl_batch.domain.cron import (
     parse_schedule,
     schedule_anchor,
 )
-from kubectl_batch.domain.jobs import JobSummary
 from kubectl_batch.domain.quoting import go_quote
 from kubectl_batch.domain.timeutil import format_duration, parse_time
 
@@ -439,6 +438,8 @@ def _interval(schedule: Schedule, zone: tzinfo, now: datetime) -> timedelta | No
 def _forbid_overlap(
     schedule: Schedule, zone: tzinfo, jobs: Iterable[Obj], now: datetime
 ) -> Finding | None:
+    from kubectl_batch.domain.jobs import JobSummary  # (here: --schedule and -f need none)
+
     took = []
     for job in jobs:
         summary = JobSummary.from_job(job, lambda: now)

@@ -36,7 +36,11 @@ class NextRuns(Command):
         "Prints the next fire times of CronJobs (or of --schedule, offline), computed with the\n"
         "CronJob controller's own rules: robfig/cron syntax, spec.timeZone, its anchor\n"
         "(last schedule time, else creation time), startingDeadlineSeconds, concurrency policy.\n"
-        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed."
+        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed.\n"
+        "Each schedule is said in words (-o wide, JSON, --schedule) and checked: what the API\n"
+        "rejects, with the nearest form it accepts, and warnings (both day fields, daylight\n"
+        "saving, no time zone, deadlines, missed runs, Forbid) on stderr. -f checks the\n"
+        "CronJobs of manifests offline, for CI."
     )
     usage = (
         "[NAME ...] [--count N] [-o wide|json|yaml] [--strict] [flags]\n"

@@ -44,6 +44,7 @@ __all__ = [
     "Finding",
     "cronjob_findings",
     "day_fields_either",
+    "nearest_supported",
     "rejection_message",
 ]
 

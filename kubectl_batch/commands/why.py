@@ -12,13 +12,55 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubectl_batch.domain.diagnosis import Diagnosis, diagnose
-from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL, JobSummary
-from kubectl_batch.domain.timeutil import to_rfc3339
+from kubectl_batch.commands.command import Command, completes, objects
+
+if TYPE_CHECKING:
+    from kubectl_batch.domain.diagnosis import Diagnosis
 
 Obj = dict[str, Any]
+
+
+class Why(Command):
+    name = "why"
+    summary = "why Jobs are not progressing, and when they will end"
+    description = (
+        "For each Job (named, or all of -n / -A, or selected by -l): what holds it back,\n"
+        "from the Job, its pods and their Events (unschedulable pods, image pulls, config\n"
+        "errors, init containers, crash loops, pods never created, queues, backoff), and\n"
+        "when it ends (deadline, TTL, ETA). -o wide adds the whole text. Exit 1 when a Job\n"
+        "is stuck, else 0."
+    )
+    usage = "[job/NAME ...] [-o wide|json] [flags]"
+    examples = (
+        ("Why render-frames has not finished", "kubectl batch why job/render-frames"),
+        ("Every Job of every namespace, whole texts as JSON", "kubectl batch why -A -o json"),
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "objects", nargs="*", metavar="job/NAME", help="Jobs (default: all)"
+            ),
+            objects("Job"),
+        )
+        parser.add_argument(
+            "-o", "--output", choices=("wide", "json"), help="output format: wide or json"
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        args.names = _names(args.objects)
+        if args.names and args.selector:
+            raise ValueError("name Jobs or select them with -l, not both")
+        if args.names and args.all_namespaces:
+            raise ValueError("a Job name cannot be given with -A: name its namespace with -n")
+
+    def run(self, args: argparse.Namespace) -> int:
+        return run(args)
+
+
+COMMAND = Why()
 
 
 def _names(words: Sequence[str]) -> list[str]:
@@ -40,14 +82,12 @@ def _names(words: Sequence[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from kubectl_batch.commands.connect import connect, scope_namespace
+    from kubectl_batch.domain.diagnosis import diagnose
+    from kubectl_batch.domain.jobs import CONTROLLER_UID_LABEL
     from kubectl_batch.kube.client import ApiError
     from kubectl_batch.kube.resources import EVENTS, JOBS, PODS, list_all, slim_job
 
-    names = _names(args.objects)
-    if names and args.selector:
-        raise ValueError("name Jobs or select them with -l, not both")
-    if names and args.all_namespaces:
-        raise ValueError("a Job name cannot be given with -A: name its namespace with -n")
+    names = args.names
     client = connect(args)
     namespace = scope_namespace(args, client)
     missing: list[str] = []
@@ -106,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _item(job: Obj, d: Diagnosis, now: datetime) -> dict:
+    from kubectl_batch.domain.jobs import JobSummary
+    from kubectl_batch.domain.timeutil import to_rfc3339
+
     meta = job.get("metadata") or {}
     summary = JobSummary.from_job(job, lambda: now)
     return {
@@ -134,6 +177,7 @@ def _one_line(text: str) -> str:
 
 def _table(results: list[tuple[Obj, Diagnosis]], now: datetime, args: argparse.Namespace) -> str:
     from kubectl_batch.commands.table import format_table
+    from kubectl_batch.domain.jobs import JobSummary
 
     wide = args.output == "wide"
     headers = ["NAME", "STATUS", "COMPLETIONS", "WHY"]

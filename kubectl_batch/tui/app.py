@@ -25,13 +25,14 @@ from typing import Any
 
 from textual import work
 from textual._context import active_message_pump
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.clock import system_clock
+from kubectl_batch.domain.timeutil import format_duration
 from kubectl_batch.tui import failures
 from kubectl_batch.tui.actions import ActionRunner
 from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
@@ -96,8 +97,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         clock: Callable[[], datetime] = system_clock,
         keymap: dict[str, str] | None = None,
         keymap_warnings: Iterable[str] = (),
+        theme: str | None = None,
+        remember_theme: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        self._start_theme, self._remember_theme = theme, remember_theme
         self.client, self.scope = client, scope
         self.clock = clock
         self.kube = kube if kube is not None else Kube()
@@ -163,6 +167,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             return fn()
 
     def on_mount(self) -> None:
+        if self._start_theme:
+            self.theme = self._start_theme
+        if self._remember_theme is not None:
+            remember = self._remember_theme
+            self.theme_changed_signal.subscribe(self, lambda theme: remember(theme.name))
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
@@ -272,7 +281,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         gc.set_threshold(*QUIET_GC_THRESHOLDS)
 
     def _tick(self) -> None:
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # the app is closing: its screens are gone, its timer not yet
         if isinstance(screen, LiveScreen):
             try:
                 screen.tick(self.clock())
@@ -433,6 +445,7 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
     """Open the UI on ``client`` for the scope of the command-line flags; ``reconnect``
     gives the client of another context with the same connection flags."""
     from kubectl_batch.kube.config import context_names
+    from kubectl_batch.tui.themes import save_theme, saved_theme
 
     scope = Scope(
         # With --server and no context, the server names where we look.
@@ -449,6 +462,67 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
         contexts=lambda: context_names(args.kubeconfig),
         keymap=keymap,
         keymap_warnings=warnings,
+        theme=getattr(args, "theme", None) or saved_theme(),
+        remember_theme=save_theme,
     )
+    app.run()
+    return app.return_code or 0
+
+
+class ReplayApp(BatchApp):
+    """The UI on a recording (kube/replay.py): its cache, clock and answers, no context to
+    switch to. Says so when it opens, and when the recording ends."""
+
+    def __init__(self, replay: Any, name: str, scope: Scope, **kwargs: Any) -> None:
+        super().__init__(
+            client=replay,
+            scope=scope,
+            open_cache=lambda replay, scope: replay.open_cache(scope.namespace, scope.selector),
+            kube=replay.kube,
+            clock=replay.clock,
+            **kwargs,
+        )
+        self.replay, self.recording_name = replay, name
+
+    def on_mount(self) -> None:  # (Textual calls BatchApp's too, after this)
+        self.call_after_refresh(self._announce)  # on the main screen, pushed meanwhile
+
+    def _announce(self) -> None:
+        recording, clock = self.replay.recording, self.replay.clock
+        speed = f", {clock.speed:g}× as fast" if clock.speed != 1 else ""
+        self.notify(
+            f"Replaying {self.recording_name}, recorded {recording.started:%Y-%m-%d %H:%M} UTC "
+            f"for {format_duration(recording.ended - recording.started)}{speed}. "
+            "Actions are disabled; logs are as recorded.",
+            title="Recording",
+            timeout=10,
+            markup=False,
+        )
+        left = clock.seconds_until(recording.ended)
+        if left < 86_400:  # (not for a replay slowed down to a standstill)
+            self.set_timer(left + 0.1, self._recording_ended)
+
+    def _recording_ended(self) -> None:
+        self.notify(
+            f"The recording ends here: its clock stopped at {self.clock():%H:%M:%S} UTC.",
+            title="Recording",
+            timeout=30,
+            markup=False,
+        )
+
+
+def replay_app(replay: Any, name: str, namespace: str | None, selector: str | None) -> BatchApp:
+    keymap, warnings = load_keymap()
+    return ReplayApp(
+        replay,
+        name,
+        Scope(context=f"replay of {name}", namespace=namespace, selector=selector),
+        keymap=keymap,
+        keymap_warnings=warnings,
+    )
+
+
+def run_replay(replay: Any, name: str, namespace: str | None, selector: str | None) -> int:
+    app = replay_app(replay, name, namespace, selector)
     app.run()
     return app.return_code or 0

@@ -13,6 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from kubectl_batch.domain.cron import ScheduleError, parse_schedule
+from kubectl_batch.domain.cron_warnings import Finding, cronjob_findings
+from kubectl_batch.domain.cron_words import describe_schedule
 from kubectl_batch.domain.cronjobs import CronJobOutlook, cronjob_outlook, owned_jobs
 from kubectl_batch.domain.timeutil import format_countdown
 from kubectl_batch.tui.present import (
@@ -54,6 +57,9 @@ class CronJobModel:
     events: list[EventRow] = field(default_factory=list)
     states: dict[str, Any] = field(default_factory=dict)
     expires: datetime | None = None
+    #: The schedule in words (None when the API would reject it), and what to warn about.
+    description: str | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
@@ -76,7 +82,16 @@ def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> 
         events=events,
         states=cache.states(),
         expires=outlook.next_run,
+        description=_description(outlook),
+        findings=cronjob_findings(cronjob, now, jobs),
     )
+
+
+def _description(outlook: CronJobOutlook) -> str | None:
+    try:
+        return describe_schedule(parse_schedule(outlook.schedule), outlook.time_zone)
+    except ScheduleError:
+        return None
 
 
 LABEL_WIDTH = 16
@@ -127,6 +142,11 @@ def header_text(model: CronJobModel, now: datetime, columns: int = 0) -> Text:
     if o.reason:
         out.append(wrapped(o.reason, "italic " + (CRON_STATE_STYLE[o.state] or "")))
     out.append(packed("schedule", [o.schedule, f"({o.zone_label})"], LABEL_WIDTH, columns))
+    if model.description:
+        out.append(_line("", wrapped(model.description, "italic")))
+    for finding in model.findings:
+        level, style = ("error", "red") if finding.is_error else ("warning", "yellow")
+        out.append(wrapped(f"{level}: {finding.message}", style))
     deadline = o.starting_deadline_seconds
     policy = [
         f"concurrency {o.concurrency_policy}",

@@ -34,7 +34,7 @@ from kubectl_batch.tui.services import Access
 from kubectl_batch.tui.text import clean, literal
 
 if TYPE_CHECKING:
-    from kubectl_batch.tui.app import BatchApp
+    from kubectl_batch.tui.ports import CacheView, HostApp
 
 Obj = dict[str, Any]
 
@@ -48,9 +48,9 @@ def header_columns(screen: Screen, header: Widget) -> int:
 class LiveScreen(Screen):
     """A screen whose content comes from the cluster cache."""
 
-    app: BatchApp
+    app: HostApp
 
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> Any:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> Any:
         """Compute this screen's model from the cache. Runs in a worker thread."""
         raise NotImplementedError
 

@@ -3,10 +3,10 @@ its Jobs, and why runs were missed or skipped when the controller's events say s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -36,6 +36,9 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
+
 Obj = dict[str, Any]
 NEXT_RUNS = 5
 #: Events of the CronJob controller that explain a run that did not happen.
@@ -52,11 +55,11 @@ class CronJobModel:
     history: list[JobRow] = field(default_factory=list)
     skipped: list[EventRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
-    states: dict[str, Any] = field(default_factory=dict)
+    states: Mapping[str, ConnectionState] = field(default_factory=dict)
     expires: datetime | None = None
 
 
-def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
+def build_cronjob_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
     cronjob = cache.get("CronJob", uid)
     if cronjob is None:
         return CronJobModel(None, states=cache.states())
@@ -183,7 +186,7 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="cronjob detail")
         self.query_one("#history", LiveTable).focus()
 
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> CronJobModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> CronJobModel:
         return build_cronjob_model(cache, self.uid, clock)
 
     def show(self, model: CronJobModel) -> None:

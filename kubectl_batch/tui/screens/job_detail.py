@@ -3,10 +3,10 @@ the selected index's attempts and backoff countdown, pods, events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -42,6 +42,9 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
 
 Obj = dict[str, Any]
 MAX_EVENTS = 200
@@ -141,11 +144,11 @@ class JobModel:
     events: list[EventRow] = field(default_factory=list)
     progress: IndexProgress | None = None
     backoff_until: datetime | None = None
-    states: dict[str, Any] = field(default_factory=dict)
+    states: Mapping[str, ConnectionState] = field(default_factory=dict)
     failed_index_count: int = 0
 
 
-def build_job_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> JobModel:
+def build_job_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> JobModel:
     job = cache.get("Job", uid)
     if job is None:
         return JobModel(None, states=cache.states())
@@ -359,7 +362,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         self.query_one("#indexes").display = False
 
     # -- live -------------------------------------------------------------------------
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> JobModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> JobModel:
         return build_job_model(cache, self.uid, clock)
 
     def show(self, model: JobModel) -> None:

@@ -244,6 +244,38 @@ def _reason(job: Obj, status: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+# The Job controller's condition reasons in the words a table cell has room for.
+_REASON_WORDS = {
+    "BackoffLimitExceeded": "backoff limit",
+    "DeadlineExceeded": "deadline",
+    "FailedIndexes": "failed indexes",
+    "MaxFailedIndexesExceeded": "max failed indexes",
+    "PodFailurePolicy": "pod failure policy",
+    "SuccessPolicy": "success policy",
+    "CompletionsReached": "completions reached",
+    "JobSuspended": "suspended",
+}
+# A reason that only says again what its status says.
+_SAYS_NOTHING = {
+    ("Complete", "CompletionsReached"),
+    ("SuccessCriteriaMet", "CompletionsReached"),
+    ("Suspended", "JobSuspended"),
+}
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def reason_words(status: str, reason: str | None) -> str | None:
+    """The reason behind a Job's ``status`` in a few lower-case words (``backoff limit``,
+    ``deadline``, ``success policy``), or None when it adds nothing to the status (a
+    Complete Job's CompletionsReached). A reason this does not know is split into words."""
+    if not reason or (status, reason) in _SAYS_NOTHING:
+        return None
+    known = _REASON_WORDS.get(reason)
+    if known is not None:
+        return known
+    return _WORD_START.sub(" ", reason).lower()
+
+
 def _cronjob_controller_ref(obj: Obj) -> Obj | None:
     """The ownerReference of the CronJob that controls ``obj``: ``controller`` is the
     boolean true (as the API server writes it; a string ``"true"`` does not count), the

@@ -215,8 +215,15 @@ class ObjectActions(_ObjectActionsBase):
                 if text:
                     text.append(" · ", "dim")
                 text.append(keys[action].display, "bold")
-                text.append(" " + clean(reasons[action]), "dim")
+                text.append(f": cannot {self._verb(action, sel)}: {clean(reasons[action])}", "dim")
         return text
+
+    @staticmethod
+    def _verb(action: str, sel: Selection | None) -> str:
+        """What the key would do, for the hint's sentence ("cannot resume: ...")."""
+        if action == "suspend":
+            return "resume" if sel is not None and is_suspended(sel.obj) else "suspend"
+        return {"logs": "show logs", "retry": "retry", "delete": "delete"}.get(action, action)
 
     def update_hint(self) -> None:
         """Re-check the keys and the hint line, but only when what is available changed:

@@ -90,20 +90,23 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
 
 
 def next_run_line(run: datetime, zone: tzinfo | None, now: datetime, columns: int = 0) -> Text:
-    """One fire time in the CronJob's zone, then locally and how far ahead. Where that is
-    wider than ``columns``, the local time is abbreviated (no date when it is the same
-    day, left out when it reads the same), then the line wraps."""
+    """One fire time in the CronJob's zone, then locally (only where that reads
+    differently) and how far ahead. Where that is wider than ``columns``, the local time
+    is abbreviated (no date when it is the same day), then the line wraps."""
     there = run.astimezone(zone) if zone is not None else run
     local = run.astimezone()
     when = f"{there:%a %Y-%m-%d %H:%M %Z}"
     left = run - now
     countdown = f"in {format_countdown(left)}" if left.total_seconds() > 0 else "due"
     locally = [f"local {local:%a %Y-%m-%d %H:%M %Z}"]
-    if columns and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns:
-        if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
-            locally = []
-        elif local.date() == there.date():
-            locally = [f"local {local:%H:%M %Z}"]
+    if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
+        locally = []
+    elif (
+        columns
+        and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns
+        and local.date() == there.date()
+    ):
+        locally = [f"local {local:%H:%M %Z}"]
     line = Text(f"  {when}", "bold")
     width = 2 + len(when)
     for part, style in [*((p, "dim") for p in locally), (countdown, "")]:

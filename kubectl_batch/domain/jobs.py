@@ -41,6 +41,7 @@ __all__ = [
     "RETRY_INDEXES_ANNOTATION",
     "RETRY_OF_LABEL",
     "SuspendWarning",
+    "UNBOUNDED_BACKOFF_LIMIT",
     "LEGACY_CONTROLLER_UID_LABEL",
     "JobSummary",
     "Lineage",
@@ -49,6 +50,7 @@ __all__ = [
     "find_condition",
     "has_backoff_limit_per_index",
     "has_job_condition",
+    "has_job_wide_backoff_limit",
     "has_tracking_finalizer",
     "is_indexed",
     "is_job_finished",
@@ -65,6 +67,7 @@ __all__ = [
     "owner_cronjob",
     "pod_completion_index",
     "read_lineage",
+    "reason_words",
     "suspend_warning",
 ]
 
@@ -178,6 +181,18 @@ def is_suspended(job: Obj) -> bool:
 
 def has_backoff_limit_per_index(job: Obj) -> bool:
     return _spec(job).get("backoffLimitPerIndex") is not None
+
+
+#: The API server's default ``backoffLimit`` when ``backoffLimitPerIndex`` is set
+#: (MaxInt32): no Job-wide limit, only the per-index one.
+UNBOUNDED_BACKOFF_LIMIT = 2**31 - 1
+
+
+def has_job_wide_backoff_limit(job: Obj) -> bool:
+    """False when only ``backoffLimitPerIndex`` limits retries (``backoffLimit`` is then
+    MaxInt32, the API server's default for such Jobs)."""
+    limit = _spec(job).get("backoffLimit", 6)
+    return not (has_backoff_limit_per_index(job) and limit == UNBOUNDED_BACKOFF_LIMIT)
 
 
 def only_replace_failed_pods(job: Obj) -> bool:

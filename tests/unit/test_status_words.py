@@ -10,7 +10,7 @@ import pytest
 from fixtures.tui_fakes import recorded
 
 from kubectl_batch.domain.clock import frozen_clock
-from kubectl_batch.domain.jobs import reason_words
+from kubectl_batch.domain.jobs import has_job_wide_backoff_limit, reason_words
 from kubectl_batch.domain.timeutil import parse_time
 from kubectl_batch.tui.present import job_row
 from kubectl_batch.tui.screens.cronjob_detail import next_run_line
@@ -85,3 +85,12 @@ def test_a_fire_time_in_the_local_zone_is_said_once():
 def test_a_fire_time_in_another_zone_is_also_given_locally():
     line = next_run_line(RUN, ZoneInfo("Europe/Berlin"), NOW).plain
     assert line == "  Sun 2026-11-22 06:00 CET   local Sun 2026-11-22 05:00 UTC   in 3m26s"
+
+
+def test_only_a_per_index_limit_means_no_job_wide_backoff_limit():
+    per_index = JOBS["render-frames"]  # the API server made its backoffLimit MaxInt32
+    assert per_index["spec"]["backoffLimit"] == 2147483647
+    assert not has_job_wide_backoff_limit(per_index)
+    assert has_job_wide_backoff_limit(JOBS["etl-daily"])
+    both = {**per_index, "spec": {**per_index["spec"], "backoffLimit": 3}}
+    assert has_job_wide_backoff_limit(both)

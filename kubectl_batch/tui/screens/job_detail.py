@@ -16,7 +16,11 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from kubectl_batch.domain.backoff import next_pod_time
 from kubectl_batch.domain.index_progress import IndexDetail, IndexProgress, IndexState
-from kubectl_batch.domain.jobs import JobSummary
+from kubectl_batch.domain.jobs import (
+    JobSummary,
+    has_backoff_limit_per_index,
+    has_job_wide_backoff_limit,
+)
 from kubectl_batch.domain.timeutil import format_countdown, parse_time
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.layout import Want
@@ -228,10 +232,15 @@ def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
         f"completions {spec.get('completions', '-')}",
         f"parallelism {spec.get('parallelism', 1)}",
         f"mode {spec.get('completionMode', 'NonIndexed')}",
-        f"backoffLimit {spec.get('backoffLimit', 6)}",
     ]
+    if has_job_wide_backoff_limit(job):
+        policy.append(f"backoffLimit {spec.get('backoffLimit', 6)}")
+    if has_backoff_limit_per_index(job):
+        per_index = f"backoffLimitPerIndex {spec['backoffLimitPerIndex']}"
+        if not has_job_wide_backoff_limit(job):
+            per_index += " (no Job-wide backoffLimit)"
+        policy.append(per_index)
     for key in (
-        "backoffLimitPerIndex",
         "maxFailedIndexes",
         "activeDeadlineSeconds",
         "ttlSecondsAfterFinished",

@@ -278,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("KUBECTL_BATCH_DEBUG"):
             raise
-        from kubectl_batch.commands.errors import describe
+        from kubectl_batch.kube.errors import describe
 
         print(f"error: {describe(exc)}", file=sys.stderr)
         return 1

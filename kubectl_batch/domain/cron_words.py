@@ -42,16 +42,21 @@ def zone_words(time_zone: str | None) -> str:
     return time_zone or "UTC, the controller's default"
 
 
-def describe_schedule(schedule: Schedule, time_zone: str | None = None) -> str:
+def describe_schedule(
+    schedule: Schedule, time_zone: str | None = None, *, with_zone: bool = True
+) -> str:
     """One sentence: when ``schedule`` fires, in ``time_zone`` (``spec.timeZone``; None: unset).
 
-    ``At 02:00, between day 1 and 7 of the month, or on any Monday (Asia/Seoul)``.
+    ``At 02:00, between day 1 and 7 of the month, or on any Monday (Asia/Seoul)``; without
+    the zone where it is shown beside the sentence already.
     """
     if isinstance(schedule, EverySchedule):
         return describe_every(schedule)
     assert isinstance(schedule, SpecSchedule)
     sentence = _describe_spec(schedule)
-    return sentence if sentence.startswith("Never") else f"{sentence} ({zone_words(time_zone)})"
+    if sentence.startswith("Never") or not with_zone:
+        return sentence
+    return f"{sentence} ({zone_words(time_zone)})"
 
 
 def describe_every(schedule: EverySchedule) -> str:

@@ -18,7 +18,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -35,10 +34,13 @@ from kubectl_batch.domain.clock import system_clock
 from kubectl_batch.domain.timeutil import format_duration
 from kubectl_batch.tui import failures
 from kubectl_batch.tui.actions import ActionRunner
-from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
+from kubectl_batch.tui.keymap import KEYS, KeyInfo, bindings, key_display, load_keymap
+from kubectl_batch.tui.ports import CacheView
 from kubectl_batch.tui.scope import Scope
 from kubectl_batch.tui.scope_switch import ScopeSwitcher
 from kubectl_batch.tui.screens.base import LiveScreen
+from kubectl_batch.tui.screens.help import HelpScreen
+from kubectl_batch.tui.screens.main import MainScreen
 from kubectl_batch.tui.services import Access, Kube, Permissions
 from kubectl_batch.tui.widgets.live_table import LiveTable
 
@@ -51,13 +53,14 @@ MIN_BUILD_GAP = 0.1
 #: gc thresholds once the first tables are up (Python's defaults: 700, 10, 10).
 QUIET_GC_THRESHOLDS = (20_000, 20, 20)
 
-OpenCache = Callable[[Any, Scope], Any]
+#: Opens (and starts) the cache of a scope through a client.
+OpenCache = Callable[[Any, Scope], CacheView]
 
 
 class Refreshed(Message):
     """A screen's model, built off the UI thread."""
 
-    def __init__(self, screen: LiveScreen, cache: Any, version: int, model: Any) -> None:
+    def __init__(self, screen: LiveScreen, cache: CacheView, version: int, model: Any) -> None:
         super().__init__()
         self.screen, self.cache, self.version, self.model = screen, cache, version, model
 
@@ -67,13 +70,6 @@ class PermissionAnswered(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PermissionAnswered)
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    id: str
-    display: str
-    description: str
 
 
 class BatchApp(ActionRunner, ScopeSwitcher, App):
@@ -104,11 +100,11 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self._start_theme, self._remember_theme = theme, remember_theme
         self.client, self.scope = client, scope
         self.clock = clock
-        self.kube = kube if kube is not None else Kube()
+        self.kube: Kube = kube if kube is not None else Kube()
         self._open_cache, self._connect, self._contexts = open_cache, connect, contexts
         self._user_keymap = dict(keymap or {})
         self._keymap_warnings = list(keymap_warnings)
-        self.cache: Any = None
+        self._cache: CacheView | None = None
         self._target: LiveScreen | None = None
         self._poke = threading.Event()  # rebuild even if the cache did not change
         self._wake = threading.Event()  # the refresher has something to look at
@@ -176,29 +172,46 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
             self.notify(warning, title="Keymap", severity="warning", markup=False)
-        self.lend_terminal(self.client)
-        self._open(self.scope)
-        from kubectl_batch.tui.screens.main import MainScreen
-
+        self.open_scope(self.scope, client=self.client)
         self.push_screen(MainScreen())
         self.set_interval(1.0, self._tick)
         self._running = True
 
     def on_unmount(self) -> None:
-        if self.cache is not None:
-            self.cache.stop()
+        if self._cache is not None:
+            self._cache.stop()
 
-    def _open(self, scope: Scope) -> None:
-        old = self.cache
+    @property
+    def cache(self) -> CacheView:
+        """The cache of the open scope (there is one from mounting on)."""
+        if self._cache is None:
+            raise RuntimeError("no scope is open yet")
+        return self._cache
+
+    def open_scope(self, scope: Scope, client: Any = None) -> None:
+        """Look at ``scope`` (through ``client`` when it is another context's): a new cache,
+        permissions asked again, and the main screen (detail screens show the old scope's
+        objects). The one way a scope is opened: at start, and by every switch."""
+        if client is not None:
+            self.client = client
+            self.lend_terminal(client)
+        old = self._cache
         self.scope = scope
-        self.cache = self._open_cache(self.client, scope)
-        if hasattr(self.cache, "on_change") and self.cache.on_change is None:
-            self.cache.on_change = self._cluster_changed
+        cache = self._cache = self._open_cache(self.client, scope)
+        if hasattr(cache, "on_change") and cache.on_change is None:
+            cache.on_change = self._cluster_changed
         if old is not None:
             old.stop()
         self.shown_version = -1
         self._settled = False  # the new scope's first full tables are not shown yet
-        self._refresher(self.cache)
+        self._refresher(cache)
+        self.permissions.clear()
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.scope_changed()
+                self.follow_screen(screen)
 
     @property
     def can_switch_context(self) -> bool:
@@ -220,7 +233,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self._wake.set()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _refresher(self, cache: Any) -> None:
+    def _refresher(self, cache: CacheView) -> None:
         worker = get_current_worker()
         seen: tuple[int, LiveScreen | None] = (-1, None)
         expires: datetime | None = None
@@ -335,29 +348,15 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             self.pop_screen()
 
     # -- scope ----------------------------------------------------------------------------
-    def switch_scope(self, **changes: Any) -> None:
+    def switch_scope(self, **changes: str | None) -> None:
         """Look at another namespace or selector: a new cache for the new scope."""
         scope = Scope(
             context=changes.get("context", self.scope.context),
             namespace=changes.get("namespace", self.scope.namespace),
             selector=changes.get("selector", self.scope.selector),
         )
-        if scope == self.scope:
-            return
-        self._open(scope)
-        self.permissions.clear()
-        self._scope_changed()
-
-    def _scope_changed(self) -> None:
-        from kubectl_batch.tui.screens.main import MainScreen
-
-        # Detail screens show objects of the old scope: back to the main screen.
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
-            self.pop_screen()
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.scope_changed()
-                self.follow_screen(screen)
+        if scope != self.scope:
+            self.open_scope(scope)
 
     # -- permissions ------------------------------------------------------------------------
     def _can_i(self, access: Access) -> tuple[bool, str]:
@@ -394,20 +393,14 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            from kubectl_batch.tui.screens.main import MainScreen
-
             return not isinstance(self.screen, MainScreen)
         return True
 
     async def action_back(self) -> None:  # (async as App's: dispatched the same way)
-        from kubectl_batch.tui.screens.main import MainScreen
-
         if not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
             self.pop_screen()
 
     def action_help(self) -> None:
-        from kubectl_batch.tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -435,7 +428,7 @@ def _what(node: Any, doing: str) -> str:
     return f"{doing} the {type(node).__name__}"
 
 
-def _open_cluster_cache(client: Any, scope: Scope) -> Any:
+def _open_cluster_cache(client: Any, scope: Scope) -> CacheView:
     from kubectl_batch.kube.cache import ClusterCache
 
     return ClusterCache(client, scope.namespace, scope.selector).start()

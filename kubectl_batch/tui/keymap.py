@@ -31,6 +31,15 @@ class Key:
     label: str | None = None
 
 
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as the user has it now (after their keymap): shown in hints and help."""
+
+    id: str
+    display: str
+    description: str
+
+
 KEYS: dict[str, Key] = {
     k.id: k
     for k in (

@@ -352,7 +352,7 @@ sys.path.insert(0, {str(lib)!r})
 import kubectl_batch
 names = [m.name for m in pkgutil.walk_packages(kubectl_batch.__path__, "kubectl_batch.")
          if not m.name.endswith(".__main__")]
-names += ["textual.app", "rich.console", "yaml", "urllib3", "humanize", "tzdata", "cron_descriptor"]
+names += ["textual.app", "rich.console", "yaml", "urllib3", "tzdata", "cron_descriptor"]
 print(json.dumps({{n: importlib.import_module(n).__file__ for n in names}}))
 """
     done = run([sys.executable, "-I", "-S", "-c", code], {"PATH": os.environ["PATH"]})

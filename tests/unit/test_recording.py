@@ -151,7 +151,7 @@ async def test_the_demo_replays_with_actions_disabled_logs_and_yaml():
             if REASON in str(app.screen.query_one("#hint").render()):
                 break
         hint = str(app.screen.query_one("#hint").render())
-        assert f"s {REASON}" in hint and f"D {REASON}" in hint
+        assert f"s: cannot suspend: {REASON}" in hint and f"D: cannot delete: {REASON}" in hint
         await pilot.press("s")  # disabled: no confirmation comes up
         await pilot.pause(0.2)
         assert app.screen.query_one("#jobs") is not None and not app.failures

@@ -3,10 +3,10 @@ its Jobs, and why runs were missed or skipped when the controller's events say s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -39,6 +39,9 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
+
 Obj = dict[str, Any]
 NEXT_RUNS = 5
 #: Events of the CronJob controller that explain a run that did not happen.
@@ -55,14 +58,14 @@ class CronJobModel:
     history: list[JobRow] = field(default_factory=list)
     skipped: list[EventRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
-    states: dict[str, Any] = field(default_factory=dict)
+    states: Mapping[str, ConnectionState] = field(default_factory=dict)
     expires: datetime | None = None
     #: The schedule in words (None when the API would reject it), and what to warn about.
     description: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
 
-def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
+def build_cronjob_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
     cronjob = cache.get("CronJob", uid)
     if cronjob is None:
         return CronJobModel(None, states=cache.states())
@@ -89,7 +92,9 @@ def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> 
 
 def _description(outlook: CronJobOutlook) -> str | None:
     try:
-        return describe_schedule(parse_schedule(outlook.schedule), outlook.time_zone)
+        # The schedule line above names the zone already.
+        schedule = parse_schedule(outlook.schedule)
+        return describe_schedule(schedule, outlook.time_zone, with_zone=False)
     except ScheduleError:
         return None
 
@@ -102,20 +107,23 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
 
 
 def next_run_line(run: datetime, zone: tzinfo | None, now: datetime, columns: int = 0) -> Text:
-    """One fire time in the CronJob's zone, then locally and how far ahead. Where that is
-    wider than ``columns``, the local time is abbreviated (no date when it is the same
-    day, left out when it reads the same), then the line wraps."""
+    """One fire time in the CronJob's zone, then locally (only where that reads
+    differently) and how far ahead. Where that is wider than ``columns``, the local time
+    is abbreviated (no date when it is the same day), then the line wraps."""
     there = run.astimezone(zone) if zone is not None else run
     local = run.astimezone()
     when = f"{there:%a %Y-%m-%d %H:%M %Z}"
     left = run - now
     countdown = f"in {format_countdown(left)}" if left.total_seconds() > 0 else "due"
     locally = [f"local {local:%a %Y-%m-%d %H:%M %Z}"]
-    if columns and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns:
-        if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
-            locally = []
-        elif local.date() == there.date():
-            locally = [f"local {local:%H:%M %Z}"]
+    if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
+        locally = []
+    elif (
+        columns
+        and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns
+        and local.date() == there.date()
+    ):
+        locally = [f"local {local:%H:%M %Z}"]
     line = Text(f"  {when}", "bold")
     width = 2 + len(when)
     for part, style in [*((p, "dim") for p in locally), (countdown, "")]:
@@ -203,7 +211,7 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="cronjob detail")
         self.query_one("#history", LiveTable).focus()
 
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> CronJobModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> CronJobModel:
         return build_cronjob_model(cache, self.uid, clock)
 
     def show(self, model: CronJobModel) -> None:

@@ -61,11 +61,12 @@ class HidingTable(DataTable):
         if width > 0:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         # A hidden column: as many empty lines as the row has (fresh lists: DataTable pads
-        # the cells of a row that grows by extending them).
+        # the cells of a row that grows by extending them), styled: Textual's filters
+        # (NO_COLOR's monochrome) read every segment's style.
         key = self._row_locations.get_key(row_index) if row_index >= 0 else None
         row = self.rows.get(key) if key is not None else None
         height = row.height if row is not None else self.header_height
-        return [[Segment("")] for _ in range(max(height, 1))]
+        return [[Segment("", base_style)] for _ in range(max(height, 1))]
 
 
 class FittedTable(HidingTable):

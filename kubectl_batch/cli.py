@@ -315,6 +315,10 @@ def build_parser() -> Parser:
     )
     dry_run(de)
     de.set_defaults(handler=actions, action="delete")
+
+    from kubectl_batch.commands.group_cli import add_group_commands  # expand, logs, --group-by
+
+    add_group_commands(command, parser)
     return parser
 
 

@@ -1,0 +1,185 @@
+"""Job groups against the real control plane: `kubectl batch expand` (quota refusals,
+idempotent re-runs, server dry runs, an API server answering 429), `kubectl batch logs`
+(following pods that start later) and the group view's figures. kubectl is the witness."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from conftest import job_manifest
+from support.throttle import ThrottlingRelay
+
+from kubectl_batch.domain.expand import HASH_ANNOTATION, ITEM_ANNOTATION
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUP = "jobgroup"
+
+
+def cli(kubeconfig, namespace: str, *args: str, timeout: float = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "kubectl_batch", "--kubeconfig", str(kubeconfig), "-n", namespace]
+        + list(args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def template(tmp_path: Path, name: str = "process-item-$ITEM", suspend: bool = True, **spec):
+    """The docs' expansion template; suspended Jobs make no pods (the quota counts Jobs)."""
+    body = job_manifest(name, labels={GROUP: "jobexample"}, suspend=suspend, **spec)
+    body["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        "sh",
+        "-c",
+        "echo Processing item $ITEM && sleep 5",
+    ]
+    path = tmp_path / "job-tmpl.yaml"
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def group_jobs(kubectl, selector: str = "jobgroup=process-item") -> list[dict]:
+    return kubectl.items("jobs", "-l", selector)
+
+
+def quota(kubectl, jobs: int) -> None:
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "jobs"},
+            "spec": {"hard": {"count/jobs.batch": str(jobs)}},
+        }
+    )
+    # Admission refuses every create until the quota controller has filled in the status.
+    kubectl.wait_for(
+        lambda: kubectl.get("resourcequota", "jobs").get("status", {}).get("hard", {})
+        .get("count/jobs.batch") == str(jobs),
+        what="quota status",
+    )  # fmt: skip
+
+
+def one_error(done: subprocess.CompletedProcess) -> list[str]:
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("error: "), done.stderr
+    return lines
+
+
+# ------------------------------------------------------------------------- expand
+
+
+def test_expand_stops_at_the_quota_and_a_rerun_creates_only_the_rest(
+    kubectl, cluster, namespace, tmp_path
+):
+    path = template(tmp_path)
+    quota(kubectl, 150)
+    first = cli(cluster, namespace, "expand", "-f", str(path), "--range", "0-199")
+    lines = one_error(first)
+    assert "exceeded quota" in lines[0], lines
+    assert lines[0].startswith('error: item "'), lines
+    created = [ln.split()[0] for ln in first.stdout.splitlines() if ln.endswith(" created")]
+    jobs = group_jobs(kubectl)
+    # What was created is listed, and only that exists.
+    assert sorted(f"job.batch/{j['metadata']['name']}" for j in jobs) == sorted(created)
+    assert 0 < len(jobs) <= 150
+    assert f"{200 - len(jobs)} item(s) not created" in first.stderr
+
+    quota(kubectl, 250)
+    second = cli(cluster, namespace, "expand", "-f", str(path), "--range", "0-199")
+    assert second.returncode == 0, second.stderr
+    outcomes = dict(ln.split() for ln in second.stdout.splitlines())
+    assert list(outcomes.values()).count("created") == 200 - len(jobs)
+    assert {outcomes[c] for c in created} == {"unchanged"}
+    jobs = group_jobs(kubectl)
+    assert sorted(j["metadata"]["annotations"][ITEM_ANNOTATION] for j in jobs) == sorted(
+        str(i) for i in range(200)
+    )
+    # The group label is on each Job and its pod template; the item went into the command.
+    job = kubectl.get("job", "process-item-42")
+    assert job["spec"]["template"]["metadata"]["labels"][GROUP] == "process-item"
+    command = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[-1] == "echo Processing item 42 && sleep 5"
+
+
+def test_expand_loses_and_duplicates_nothing_through_429s(kubectl, cluster, namespace, tmp_path):
+    relay = ThrottlingRelay(cluster, before=0.25, after=0.15)
+    try:
+        items = [f"item-{i}" for i in range(60)]
+        done = cli(
+            relay.kubeconfig, namespace, "expand", "-f", str(template(tmp_path)),
+            "--items", ",".join(items), "--rate", "50",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert relay.throttled_before > 0 and relay.throttled_after > 0
+    finally:
+        relay.close()
+    jobs = group_jobs(kubectl)
+    names = sorted(j["metadata"]["name"] for j in jobs)
+    assert names == sorted(f"process-item-{i}" for i in items)
+    # Every item told once; one whose create succeeded behind a 429 reads "unchanged".
+    told = [ln.split()[0] for ln in done.stdout.splitlines()]
+    assert sorted(told) == sorted(f"job.batch/{n}" for n in names)
+
+
+def test_expand_server_dry_run_checks_every_job_and_creates_none(
+    kubectl, cluster, namespace, tmp_path
+):
+    done = cli(
+        cluster, namespace, "expand", "-f", str(template(tmp_path)),
+        "--items", "apple,banana,cherry", "--dry-run=server",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == [
+        f"job.batch/process-item-{i} created (server dry run)"
+        for i in ("apple", "banana", "cherry")
+    ]
+    assert group_jobs(kubectl) == []
+    # The server's own validation is reached: a bad field is refused for the first item.
+    bad = template(tmp_path, parallelism=-1)
+    refused = cli(cluster, namespace, "expand", "-f", str(bad), "--items", "a,b", "--dry-run")
+    assert "spec.parallelism" in one_error(refused)[0]
+    assert group_jobs(kubectl) == []
+
+
+def test_expand_refuses_bad_items_before_creating_anything(kubectl, cluster, namespace, tmp_path):
+    path = template(tmp_path)
+    done = cli(cluster, namespace, "expand", "-f", str(path), "--items", "apple,Banana,ch_erry")
+    lines = one_error(done)
+    assert len(lines) == 1 and '"Banana", "ch_erry"' in lines[0] and "--normalize" in lines[0]
+    assert group_jobs(kubectl) == []
+    normalized = cli(
+        cluster, namespace, "expand", "-f", str(path), "--items", "Banana,ch_erry", "--normalize"
+    )
+    assert normalized.returncode == 0, normalized.stderr
+    job = kubectl.get("job", "process-item-ch-erry")
+    assert job["metadata"]["annotations"][ITEM_ANNOTATION] == "ch_erry"
+    assert HASH_ANNOTATION in job["metadata"]["annotations"]
+
+
+def test_expand_never_touches_a_different_job_of_the_same_name(
+    kubectl, cluster, namespace, tmp_path
+):
+    kubectl.create(job_manifest("process-item-b", suspend=True))
+    done = cli(cluster, namespace, "expand", "-f", str(template(tmp_path)), "--items", "b")
+    assert 'a different Job named "process-item-b" already exists' in one_error(done)[0]
+    job = kubectl.get("job", "process-item-b")
+    assert GROUP not in (job["metadata"].get("labels") or {})
+
+
+def test_expand_group_label_flag(kubectl, cluster, namespace, tmp_path):
+    done = cli(
+        cluster, namespace, "expand", "-f", str(template(tmp_path)), "--items", "x,y",
+        "--group-label", "run=r1",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(j["metadata"]["name"] for j in group_jobs(kubectl, "run=r1")) == [
+        "process-item-x",
+        "process-item-y",
+    ]

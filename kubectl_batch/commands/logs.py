@@ -58,6 +58,8 @@ def options(args: argparse.Namespace, now: datetime) -> LogOptions:
 
     if args.max_log_requests < 0:
         raise ActionError("--max-log-requests must be 0 (no limit) or more")
+    if args.index is not None and args.index < 0:
+        raise ActionError("--index must be 0 or more")
     if args.previous and args.follow:
         raise ActionError("--previous and -f do not go together: a previous container has ended")
     return LogOptions(
@@ -68,6 +70,7 @@ def options(args: argparse.Namespace, now: datetime) -> LogOptions:
         tail_lines=args.tail if args.tail >= 0 else None,
         latest_only=not args.all_pods,
         max_streams=args.max_log_requests,
+        index=args.index,
     )
 
 
@@ -114,8 +117,8 @@ def follow_logs(
         if not cache.wait_synced(timeout=60):
             raise ActionError("the Jobs and pods could not be listed in 60 s")
         _check_listed(cache)
-        if name is not None and not any(j["metadata"].get("name") == name for j in cache.jobs()):
-            raise ActionError(f'jobs.batch "{name}" not found')
+        if name is not None:
+            _check_job(cache, name, args.index)
         if name is None and not cache.jobs() and not opts.follow:
             raise ActionError(f'no jobs in namespace {namespace} match selector "{args.selector}"')
         printer = Printer(out, err, prefix=args.prefix or name is None, timestamps=args.timestamps)
@@ -138,6 +141,19 @@ def follow_logs(
     finally:
         if owned:
             cache.stop()
+
+
+def _check_job(cache: Any, name: str, index: int | None) -> None:
+    from kubectl_batch.domain.jobs import is_indexed
+
+    job = next((j for j in cache.jobs() if j["metadata"].get("name") == name), None)
+    if job is None:
+        raise ActionError(f'jobs.batch "{name}" not found')
+    if index is not None and not is_indexed(job):
+        raise ActionError(f"job/{name} is not an Indexed Job: it has no index {index}")
+    completions = (job.get("spec") or {}).get("completions")
+    if index is not None and completions is not None and index >= completions:
+        raise ActionError(f"job/{name} has indexes 0 to {completions - 1}: there is no {index}")
 
 
 def _check_listed(cache: Any) -> None:

@@ -51,6 +51,8 @@ class LogOptions:
     since_time: datetime | None = None
     tail_lines: int | None = None
     latest_only: bool = True
+    #: Only the pods of this completion index.
+    index: int | None = None
     #: Streams at once at most (0: no limit).
     max_streams: int = 0
 
@@ -151,7 +153,12 @@ class LogFollower:
         self.matched_jobs = len(jobs)
         for job in jobs:
             uid = _meta(job).get("uid", "")
-            pods = [p for p in self.cache.pods_of(uid) if can_have_logs(p)]
+            pods = [
+                p
+                for p in self.cache.pods_of(uid)
+                if can_have_logs(p)
+                and (self.options.index is None or pod_completion_index(p) == self.options.index)
+            ]
             chosen = log_pods(pods, self.options.latest_only)
             several = len(chosen) > 1
             for pod in chosen:

@@ -4,12 +4,15 @@ idempotent re-runs, server dry runs, an API server answering 429), `kubectl batc
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import yaml
-from conftest import job_manifest
+from conftest import job_manifest, served_logs
 from support.throttle import ThrottlingRelay
 
 from kubectl_batch.domain.expand import HASH_ANNOTATION, ITEM_ANNOTATION
@@ -183,3 +186,70 @@ def test_expand_group_label_flag(kubectl, cluster, namespace, tmp_path):
         "process-item-x",
         "process-item-y",
     ]
+
+
+# --------------------------------------------------------------------------- logs
+
+RUN = {"test.kubectl-batch.io/outcome": "run"}
+
+
+class Output:
+    """A running command's stdout, read line by line in a thread."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc, self.lines = proc, []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+
+def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, cluster, namespace):
+    line = "2026-01-01T00:00:00Z stdout F processing"
+    with served_logs(kubectl, namespace, line, follow=True):
+        kubectl.create(job_manifest("early", labels={GROUP: "g"}, annotations=RUN))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kubectl_batch", "--kubeconfig", str(cluster), "-n",
+             namespace, "logs", "-l", f"{GROUP}=g", "-f"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )  # fmt: skip
+        out = Output(proc)
+        try:
+            kubectl.wait_for(
+                lambda: "[job/early] processing" in out.lines, what="the first Job's line"
+            )
+            # Started after the stream began: a new Job of the group, an Indexed one.
+            kubectl.create(
+                job_manifest(
+                    "late", labels={GROUP: "g"}, annotations=RUN, indexed=True,
+                    completions=2, parallelism=2,
+                ),
+                job_manifest("other", labels={GROUP: "not-this-one"}, annotations=RUN),
+            )  # fmt: skip
+            kubectl.wait_for(
+                lambda: {"[job/late[0]] processing", "[job/late[1]] processing"} <= set(out.lines),
+                what="the late Job's indexes",
+            )
+            time.sleep(1)
+            assert not any("job/other" in ln for ln in out.lines)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=20)
+        stderr = proc.stderr.read()
+        assert code == 130, stderr
+        assert "Traceback" not in stderr, stderr
+
+
+def test_logs_of_one_index_of_a_job(kubectl, cluster, namespace):
+    lines = ("2026-01-01T00:00:00Z stdout F one", "2026-01-01T00:00:01Z stdout F two")
+    with served_logs(kubectl, namespace, *lines):
+        kubectl.create(job_manifest("ix", indexed=True, completions=3, parallelism=3))
+        kubectl.wait_for(lambda: kubectl.job_condition("ix", "Complete"), what="complete")
+        done = cli(cluster, namespace, "logs", "job/ix", "--index", "2", "--prefix")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == ["[job/ix[2]] one", "[job/ix[2]] two"]
+        stamped = cli(cluster, namespace, "logs", "ix", "--index", "0", "--timestamps")
+        assert stamped.stdout.splitlines()[0] == "2026-01-01T00:00:00.000000Z one"
+        missing = cli(cluster, namespace, "logs", "job/nope")
+        assert one_error(missing) == ['error: jobs.batch "nope" not found']

@@ -198,8 +198,9 @@ def watch(args: argparse.Namespace, client: ApiClient, group: tuple[str, str]) -
 
     from kubectl_batch.commands.connect import connect
     from kubectl_batch.tui.app import run_app
+    from kubectl_batch.tui.screens.groups import start_grouped
 
     key, value = group
     args.selector = f"{key}={value}"
-    args.group_by = key
+    start_grouped(key)
     return run_app(client, args, partial(connect, args))

@@ -33,6 +33,7 @@ __all__ = [
     "group_eta",
     "group_jobs",
     "group_selector",
+    "group_value",
     "log_pods",
     "log_prefix",
     "shared_label_keys",
@@ -97,12 +98,17 @@ def shared_label_keys(jobs: Iterable[Obj]) -> list[tuple[str, int]]:
     return sorted(count.items(), key=lambda kv: (-kv[1], len(values[kv[0]]), kv[0]))
 
 
+def group_value(job: Obj, key: str) -> str:
+    """The group of a Job: the value of its label ``key`` (:data:`NO_VALUE` without it)."""
+    value = _labels(job).get(key)
+    return NO_VALUE if value is None else str(value)
+
+
 def group_jobs(jobs: Iterable[Obj], key: str) -> dict[str, list[Obj]]:
-    """Jobs by the value of label ``key``; those without it under :data:`NO_VALUE`."""
+    """Jobs by :func:`group_value`."""
     groups: dict[str, list[Obj]] = {}
     for job in jobs:
-        value = _labels(job).get(key)
-        groups.setdefault(NO_VALUE if value is None else str(value), []).append(job)
+        groups.setdefault(group_value(job, key), []).append(job)
     return groups
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import job_manifest, served_logs
 from support.throttle import ThrottlingRelay
@@ -253,3 +254,96 @@ def test_logs_of_one_index_of_a_job(kubectl, cluster, namespace):
         assert stamped.stdout.splitlines()[0] == "2026-01-01T00:00:00.000000Z one"
         missing = cli(cluster, namespace, "logs", "job/nope")
         assert one_error(missing) == ['error: jobs.batch "nope" not found']
+
+
+# ---------------------------------------------------------------------- the UI
+
+FAIL = {"test.kubectl-batch.io/outcome": "fail"}
+
+
+def make_app(cluster: Path, namespace: str):
+    from kubectl_batch.kube.client import ApiClient
+    from kubectl_batch.kube.config import load
+    from kubectl_batch.tui.app import BatchApp, _open_cluster_cache
+    from kubectl_batch.tui.scope import Scope
+
+    client = ApiClient(load(kubeconfig=str(cluster), namespace=namespace))
+    return BatchApp(
+        client=client, scope=Scope(client.config.context, namespace), open_cache=_open_cluster_cache
+    )
+
+
+async def until(pilot, predicate, timeout: float = 60.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        await pilot.pause(0.2)
+    raise AssertionError(f"timed out waiting for {what}: {last!r}")
+
+
+def group_cells(app, value: str) -> dict[str, str] | None:
+    from kubectl_batch.tui.widgets.live_table import LiveTable
+
+    table = app.screen.query_one("#groups", LiveTable)
+    row = table.rows_by_uid.get(value)
+    if row is None:
+        return None
+    return {c.key: str(getattr(table.get_cell(value, c.key), "plain", table.get_cell(value, c.key)))
+            for c in table.columns_spec}  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_group_rows_match_kubectl(kubectl, cluster, namespace, tmp_path, monkeypatch):
+    from kubectl_batch.tui.screens.groups import GroupJobsScreen, GroupsScreen
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    kubectl.create(
+        job_manifest("a-1", labels={GROUP: "a"}, completions=2),
+        job_manifest("a-2", labels={GROUP: "a"}),
+        job_manifest("a-3", labels={GROUP: "a"}, annotations=FAIL, backoffLimit=0),
+        job_manifest("b-1", labels={GROUP: "b"}, annotations=RUN),
+    )
+    kubectl.wait_for(
+        lambda: all(
+            kubectl.job_condition(n, "Complete") or kubectl.job_condition(n, "Failed")
+            for n in ("a-1", "a-2", "a-3")
+        ),
+        what="group a finished",
+    )
+    app = make_app(cluster, namespace)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: len(app.cache.jobs()) == 4, what="the jobs")
+        await pilot.press("G")
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # the most common key: jobgroup
+        await until(pilot, lambda: isinstance(app.screen, GroupsScreen), what="groups")
+        await until(pilot, lambda: group_cells(app, "b"), what="group rows")
+        cells = group_cells(app, "a")
+        witness = kubectl.items("jobs", "-l", f"{GROUP}=a")
+        assert cells["jobs"] == str(len(witness)) == "3"
+        assert cells["states"] == "2 complete, 1 failed"
+        succeeded = sum(j["status"].get("succeeded", 0) for j in witness)
+        wanted = sum(j["spec"].get("completions") or 1 for j in witness)
+        assert cells["completions"].startswith(f"{succeeded}/{wanted}") and succeeded == 3
+        assert cells["failed"] == str(sum(j["status"].get("failed", 0) for j in witness))
+        assert cells["eta"] == "done"
+        await until(pilot, lambda: group_cells(app, "b")["states"] == "1 running", what="b runs")
+        # The key is remembered for the context.
+        assert "jobgroup" in (tmp_path / "kubectl-batch" / "groups.yaml").read_text()
+        # enter: the group's Jobs; esc: back to the groups.
+        app.screen.query_one("#groups").move_cursor(row=0)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, GroupJobsScreen), what="group jobs")
+        await until(
+            pilot,
+            lambda: (
+                sorted(r.name for r in app.screen.query_one("#jobs").rows_by_uid.values())
+                == ["a-1", "a-2", "a-3"]
+            ),
+            what="the group's jobs",
+        )
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, GroupsScreen), what="back to groups")

@@ -120,9 +120,13 @@ class LogFollower:
     def stopped(self) -> bool:
         return self._stopping.is_set()
 
-    def run(self) -> None:
+    def run(self, cancelled: Callable[[], bool] | None = None) -> None:
+        """``cancelled``: polled (about once a second); once it says so, :meth:`stop`."""
         seen = -1
         while not self._stopping.is_set():
+            if cancelled is not None and cancelled():
+                self.stop()
+                break
             seen = self.cache.version
             jobs = self.scan()
             if not self.options.follow:
@@ -131,10 +135,12 @@ class LogFollower:
             if self.until_finished and finished and not self._busy():
                 return
             self.cache.wait_changed(seen, 1.0)
-        self.join()
+        self.join(cancelled)
 
-    def join(self) -> None:
+    def join(self, cancelled: Callable[[], bool] | None = None) -> None:
         while True:
+            if cancelled is not None and cancelled() and not self._stopping.is_set():
+                self.stop()
             with self._lock:
                 threads = list(self._running.values())
             if not threads:

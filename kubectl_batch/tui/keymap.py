@@ -77,6 +77,13 @@ KEYS: dict[str, Key] = {
         Key("next-match", "N", "next_match", "Next match", show=False),
         Key("wrap", "w", "wrap", "Wrap lines on/off", label="Wrap"),
         Key("timestamps", "T", "timestamps", "Timestamps on/off", show=False),
+        Key(
+            "all-pods",
+            "a",
+            "all_pods",
+            "Group logs: every pod, or the latest attempt of each index/job",
+            label="All pods",
+        ),
     )
 }
 

@@ -347,3 +347,100 @@ async def test_group_rows_match_kubectl(kubectl, cluster, namespace, tmp_path, m
         )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, GroupsScreen), what="back to groups")
+
+
+@pytest.fixture
+def grouped(tmp_path, monkeypatch):
+    """The next app opens grouped by jobgroup (as --group-by jobgroup)."""
+    from kubectl_batch.tui.screens import groups
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    groups.start_grouped(GROUP)
+    yield
+    groups.start_grouped(None)
+
+
+def select_group(app, value: str) -> None:
+    app.screen.query_one("#groups").select_uid(value)
+
+
+def finished(kubectl, *names: str) -> bool:
+    return all(
+        kubectl.job_condition(n, "Complete") or kubectl.job_condition(n, "Failed") for n in names
+    )
+
+
+@pytest.mark.asyncio
+async def test_group_retry_and_delete_touch_only_the_group(kubectl, cluster, namespace, grouped):
+    from kubectl_batch.domain.jobs import RETRY_OF_LABEL
+    from kubectl_batch.tui.screens.groups import GroupsScreen
+    from kubectl_batch.tui.screens.modals import DeletePreviewScreen, DeleteScopeScreen
+
+    kubectl.create(
+        job_manifest("a-ok", labels={GROUP: "a"}),
+        job_manifest("a-bad", labels={GROUP: "a"}, annotations=FAIL, backoffLimit=0),
+        job_manifest("b-bad", labels={GROUP: "b"}, annotations=FAIL, backoffLimit=0),
+    )
+    kubectl.wait_for(lambda: finished(kubectl, "a-ok", "a-bad", "b-bad"), what="finished")
+    app = make_app(cluster, namespace)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, GroupsScreen), what="grouped")
+        await until(
+            pilot, lambda: (group_cells(app, "a") or {}).get("states") == "1 complete, 1 failed",
+            what="group a",
+        )  # fmt: skip
+        select_group(app, "a")
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        retries = kubectl.wait_for(
+            lambda: kubectl.items("jobs", "-l", RETRY_OF_LABEL), what="the retry"
+        )
+        assert [j["metadata"]["labels"][RETRY_OF_LABEL] for j in retries] == ["a-bad"]
+        assert retries[0]["metadata"]["labels"][GROUP] == "a"  # it stays in the group
+        await until(
+            pilot, lambda: (group_cells(app, "a") or {}).get("jobs") == "3", what="retry shown"
+        )
+        select_group(app, "a")
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, DeleteScopeScreen), what="delete")
+        assert app.screen.query_one("#prompt").value == f"{GROUP}=a"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DeletePreviewScreen), what="preview")
+        assert sorted(t.name for t in app.screen.plan.targets) == sorted(
+            ["a-ok", "a-bad", retries[0]["metadata"]["name"]]
+        )
+        await pilot.press("y")
+        kubectl.wait_for(
+            lambda: not kubectl.items("jobs", "-l", f"{GROUP}=a"), what="group a deleted"
+        )
+    assert [j["metadata"]["name"] for j in kubectl.items("jobs")] == ["b-bad"]
+
+
+@pytest.mark.asyncio
+async def test_group_logs_in_the_ui_follow_a_job_started_later(
+    kubectl, cluster, namespace, grouped
+):
+    from kubectl_batch.tui.screens.groups import GroupLogsScreen, GroupsScreen
+
+    with served_logs(kubectl, namespace, "2026-01-01T00:00:00Z stdout F working", follow=True):
+        kubectl.create(job_manifest("c-1", labels={GROUP: "c"}, annotations=RUN))
+        app = make_app(cluster, namespace)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, GroupsScreen), what="grouped")
+            await until(pilot, lambda: group_cells(app, "c"), what="group c")
+            select_group(app, "c")
+            await pilot.press("l")
+            await until(pilot, lambda: isinstance(app.screen, GroupLogsScreen), what="logs")
+
+            def shown():
+                return [s.text.rstrip() for s in app.screen.query_one("#log").lines]
+
+            await until(pilot, lambda: "job/c-1 working" in shown(), what="c-1's line")
+            kubectl.create(
+                job_manifest("c-2", labels={GROUP: "c"}, annotations=RUN),
+                job_manifest("d-1", labels={GROUP: "d"}, annotations=RUN),
+            )
+            await until(pilot, lambda: "job/c-2 working" in shown(), what="c-2's line")
+            await pilot.pause(1.0)
+            assert not any("d-1" in line for line in shown())

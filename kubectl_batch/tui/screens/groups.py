@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from kubectl_batch.domain.groups import (
     NO_VALUE,
@@ -48,7 +49,8 @@ from kubectl_batch.tui.present import (
     job_columns,
 )
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
-from kubectl_batch.tui.text import Cell, cell
+from kubectl_batch.tui.screens.logs import TAIL, Line, LogSource, LogsScreen, LogTarget
+from kubectl_batch.tui.text import Cell, cell, clean, literal
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
@@ -325,7 +327,10 @@ class GroupBuilder:
 class GroupsScreen(LiveScreen):
     """One row per group; ``enter`` opens the group's Jobs."""
 
-    BINDINGS = [*bindings("open", "group", "sort", "reverse", "wide")]
+    BINDINGS = [
+        *bindings("open", "logs", "suspend", "retry", "delete", "group"),
+        *bindings("sort", "reverse", "wide"),
+    ]
 
     def __init__(self, key: str) -> None:
         super().__init__(id="groups-screen")
@@ -403,6 +408,95 @@ class GroupsScreen(LiveScreen):
     def action_group(self) -> None:
         choose_group_key(self, self.key)
 
+    # -- group actions (the preview/confirmation machinery of the one-Job actions) -----
+    def _selector(self, row: GroupRow) -> str:
+        """The group's selector within the scope's own -l."""
+        mine = row.summary.selector
+        return f"{self.app.scope.selector},{mine}" if self.app.scope.selector else mine
+
+    def action_logs(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.app.push_screen(GroupLogsScreen(self.key, row.summary.value, row.name))
+
+    def action_suspend(self) -> None:
+        from kubectl_batch.kube import group_actions
+        from kubectl_batch.tui.screens.modals import ConfirmScreen
+
+        row = self.selected
+        if row is None:
+            return
+        suspend = bool(group_actions.to_suspend(row.jobs, True))
+        jobs = group_actions.to_suspend(row.jobs, suspend)
+        if not jobs:
+            self.app.notify("every job of the group has finished: nothing to suspend or resume")
+            return
+        verb = "Suspend" if suspend else "Resume"
+        what = (
+            "Their running pods are terminated (not counted as failures) and start again on resume."
+            if suspend
+            else "Their pods are created again; each start time (and activeDeadlineSeconds) "
+            "restarts now."
+        )
+        lines: list[Text | str] = [f"{verb}s {len(jobs)} job(s) of group {row.name}. {what}"]
+        lines += _names(jobs)
+
+        def go(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.perform(
+                    f"{verb} group {row.name}",
+                    lambda kube, client: group_actions.suspend_all(client, jobs, suspend),
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(f"{verb} group {row.name}?", lines, verb, danger=suspend), go
+        )
+
+    def action_retry(self) -> None:
+        from kubectl_batch.kube import group_actions
+        from kubectl_batch.tui.screens.modals import ConfirmScreen
+
+        row = self.selected
+        if row is None:
+            return
+        jobs = group_actions.to_retry(row.jobs)
+        if not jobs:
+            self.app.notify("the group has no failed jobs or failed indexes to retry")
+            return
+        lines: list[Text | str] = [
+            f"Retries {len(jobs)} job(s) of group {row.name}: the failed indexes of each "
+            "(one new job per index) and failed jobs as a whole, in new jobs labelled as "
+            "their retries; the originals are kept."
+        ]
+        lines += _names(jobs)
+
+        def go(confirmed: bool | None) -> None:
+            if confirmed:
+                self.app.perform(
+                    f"Retry group {row.name}",
+                    lambda kube, client: group_actions.retry_all(client, jobs),
+                )
+
+        self.app.push_screen(ConfirmScreen(f"Retry group {row.name}?", lines, "Retry"), go)
+
+    def action_delete(self) -> None:
+        from kubectl_batch.tui.screens.modals import DeleteScopeScreen
+
+        row = self.selected
+        if row is None:
+            return
+
+        def chosen(answer: tuple[str, tuple[str, ...]] | None) -> None:
+            if answer is None:
+                return
+            selector, kinds = answer
+            if not selector:
+                self.app.report_error("Delete", "give a label selector")
+                return
+            self.app.plan_delete(selector, kinds or ("Job",), None)
+
+        self.app.push_screen(DeleteScopeScreen(None, selector=self._selector(row)), chosen)
+
     def _sort_by(self, column: str, reverse: bool) -> None:
         self.sort = (column, reverse)
         self.query_one("#groups", LiveTable).show_sort(column, reverse)
@@ -426,6 +520,93 @@ class GroupsScreen(LiveScreen):
     def on_live_table_sort_requested(self, event: LiveTable.SortRequested) -> None:
         column, reverse = self.sort
         self._sort_by(event.column, not reverse if column == event.column else False)
+
+
+def _names(jobs: list[Any], most: int = 20) -> list[Text | str]:
+    lines: list[Text | str] = [
+        literal(f"  • {(j.get('metadata') or {}).get('name', '')}") for j in jobs[:most]
+    ]
+    if len(jobs) > most:
+        lines.append(f"  … and {len(jobs) - most} more")
+    return lines
+
+
+class GroupLogsScreen(LogsScreen):
+    """Every pod of every Job of a group, interleaved as they come, each line prefixed
+    with its Job (and index), following the pods that start later (kube/group_logs.py).
+    ``a``: every pod, or the latest attempt of each index/Job only (the default)."""
+
+    BINDINGS = [*LogsScreen.BINDINGS, *bindings("all-pods")]
+
+    def __init__(self, key: str, value: str, shown: str) -> None:
+        source = LogSource("", "", ("(each pod's default)",))
+        super().__init__(LogTarget(f"group {key}={shown}", (source,)))
+        self.key, self.value = key, value
+        self.latest_only = True
+        self._follower: Any = None
+
+    def _start(self, since: datetime | None) -> None:
+        from kubectl_batch.kube.group_logs import LogFollower, LogOptions
+
+        self._generation += 1
+        self._ended.clear()
+        self._started.clear()
+        generation = self._generation
+        options = LogOptions(
+            follow=self.follow and not self.previous,
+            previous=self.previous,
+            container=self.container,
+            since_time=since,
+            tail_lines=None if since is not None else TAIL,
+            latest_only=self.latest_only,
+        )
+
+        def emit(ref: Any, entry: Any) -> None:
+            if since is not None and entry.time is not None and entry.time <= since:
+                return  # resumed: already shown
+            self._deliver(generation, 0, Line(entry.time, f"{ref.prefix} ", clean(entry.text)))
+
+        def failed(ref: Any, sentence: str) -> None:
+            self.app.call_from_thread(
+                self.app.notify, f"{ref.name}: {sentence}", title="Logs", severity="error",
+                markup=False,
+            )  # fmt: skip
+
+        key, value = self.key, self.value
+        self._follower = LogFollower(
+            self.app.client,
+            self.app.cache,
+            lambda job: group_value(job, key) == value,
+            options,
+            emit,
+            failed,
+        )
+        follower = self._follower
+
+        def follow() -> None:
+            worker = get_current_worker()
+            follower.run(cancelled=lambda: worker.is_cancelled or not self.is_attached)
+
+        self.run_worker(follow, thread=True, group="logs", exit_on_error=False)
+        self._status()
+
+    def _stop(self) -> None:
+        self._generation += 1
+        if self._follower is not None:
+            self._follower.stop()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        mode = "every pod" if not self.latest_only else "the latest attempt of each index/job"
+        self.query_one(ScopeBar).show(extra=f"logs of {self.target.title} ({mode})")
+
+    def action_all_pods(self) -> None:
+        self.latest_only = not self.latest_only
+        self._show_mode()
+        self._restart()
 
 
 class GroupJobsScreen(ObjectActions, LiveScreen):

@@ -164,9 +164,16 @@ def create_jobs(
                 record(_compare(existing, job))
         if stop.is_set():
             return report  # a different Job holds an item's name: nothing is created
-    with ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="expand") as pool:
+    pool = ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="expand")
+    try:
         for future in [pool.submit(one, job) for job in todo]:
             future.result()
+    except BaseException:
+        # Ctrl-C: start nothing more; the creates in flight end (and are told) first.
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return report
 
 

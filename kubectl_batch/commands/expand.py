@@ -138,11 +138,17 @@ def run_expand(
         progress = None
         if len(jobs) >= PROGRESS_FROM and err.isatty():
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             progress = stack.enter_context(
                 Progress(
-                    "[progress.description]{task.description}",
+                    TextColumn("{task.description}", markup=False),
                     BarColumn(),
                     MofNCompleteColumn(),
                     TimeRemainingColumn(),

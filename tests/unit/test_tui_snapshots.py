@@ -124,3 +124,14 @@ def test_delete_preview_at_80x24(snap_compare):
 
 def test_yaml(snap_compare):
     assert snap(snap_compare, choose("etl-daily"), "y")
+
+
+@pytest.fixture
+def no_remembered_group(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_group_view(snap_compare, size, no_remembered_group):
+    # G, then the most common label key of the recorded Jobs.
+    assert snap(snap_compare, "G", "enter", size=size)

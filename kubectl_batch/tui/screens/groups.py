@@ -37,6 +37,7 @@ from kubectl_batch.domain.jobs import JobSummary
 from kubectl_batch.tui.keymap import bindings, keymap_paths
 from kubectl_batch.tui.layout import Fit
 from kubectl_batch.tui.present import (
+    BAR_WIDTH,
     COUNT_WIDTH,
     JOB_COLUMNS,
     MIN_BAR,
@@ -224,7 +225,7 @@ GROUP_COLUMNS: dict[str, Column] = {
         Column(
             "states",
             "STATES",
-            Fit(2, 14, 40, essential=True),
+            Fit(2, 14, 30, essential=True),
             lambda r, n: cell(
                 states_text(r.summary.states), "red" if r.summary.failed_jobs else ""
             ),
@@ -233,7 +234,7 @@ GROUP_COLUMNS: dict[str, Column] = {
         Column(
             "completions",
             "COMPLETIONS",
-            Fit(3, COUNT_WIDTH + 1 + MIN_BAR, COUNT_WIDTH + 1 + 16, essential=True),
+            Fit(3, COUNT_WIDTH + 1 + MIN_BAR, COUNT_WIDTH + 1 + BAR_WIDTH, essential=True),
             _completions,
             lambda r: r.summary.progress,
         ),

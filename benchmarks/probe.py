@@ -3,6 +3,7 @@ BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a fi
 
     python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
                                [--rescan SECONDS]
+    python benchmarks/probe.py --report FILE --demo     # `kubectl batch --demo`, no cluster
 
 Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "rows", "t": ...}  every Job and CronJob is on screen (pods may still be listing);
@@ -12,6 +13,8 @@ Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "seen", "t": ..., "name": ..., "visible": bool}  a watched Job's row shows Complete
       (watched: rows named PREFIX... at the first table; with --rescan, also those added
       later, looked for every SECONDS, and forgotten once their row is gone);
+  {"event": "key", "t": ..., "ms": ...}  a cursor key pressed while the tables are loading
+      (every 0.3 s until the first complete table), painted after ms;
   {"event": "requests", "items": [[t, method, path, watch], ...]}  every API request, at exit
       (SIGTERM) and every 5 s.
 Nothing here changes what the app does; it only wraps two methods to observe them.
@@ -38,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
-    parser.add_argument("--kubeconfig", required=True)
+    parser.add_argument("--kubeconfig")
+    parser.add_argument("--demo", action="store_true", help="`kubectl batch --demo` (no cluster)")
     parser.add_argument("--size", default="200x50")
     parser.add_argument("--watch", default="latency-")
     parser.add_argument("--namespace", default=None, help="default: all namespaces")
@@ -175,17 +179,48 @@ def main() -> int:
 
             app.call_after_refresh(seen_painted)
 
+    # A person pressing the cursor keys while the LISTs are still arriving: from the key
+    # leaving the terminal (a thread, as Textual's input thread) to the moved cursor painted.
+    press: dict = {}
+
+    def press_keys(app) -> None:
+        from textual import events
+
+        key = "down"
+        while not state["table"]:
+            time.sleep(0.3)
+            table = app.focused
+            if press or not isinstance(table, LiveTable) or table.row_count < 2:
+                continue
+            key = "up" if key == "down" and table.cursor_row > 0 else "down"
+            press.update(t=time.monotonic(), table=table, row=table.cursor_row)
+            app.post_message(events.Key(key, None))
+
+    def check_press() -> None:
+        if press and press["table"].cursor_row != press["row"]:
+            t = press["t"]
+            press.clear()
+            app = press_app[0]
+            app.call_after_refresh(
+                lambda: report(event="key", t=time.monotonic(), ms=(time.monotonic() - t) * 1000)
+            )
+
+    press_app: list = []
+
     original_refreshed = tui_app.BatchApp.on_refreshed
 
     def on_refreshed(self, message):
         original_refreshed(self, message)
         check(self)
+        check_press()
 
     original_mount = tui_app.BatchApp.on_mount
 
     def on_mount(self):
         original_mount(self)
-        self.set_interval(0.02, lambda: check(self))
+        self.set_interval(0.02, lambda: (check(self), check_press()))
+        press_app.append(self)
+        threading.Thread(target=press_keys, args=(self,), daemon=True).start()
 
     tui_app.BatchApp.on_mount = on_mount
     tui_app.BatchApp.on_refreshed = on_refreshed
@@ -206,8 +241,11 @@ def main() -> int:
 
     from kubectl_batch.cli import main as cli_main
 
-    argv = ["--kubeconfig", opts.kubeconfig]
-    argv += ["-n", opts.namespace] if opts.namespace else ["-A"]
+    if opts.demo:
+        argv = ["--demo"]
+    else:
+        argv = ["--kubeconfig", opts.kubeconfig]
+        argv += ["-n", opts.namespace] if opts.namespace else ["-A"]
     code = cli_main(argv)
     flush_requests()
     return code

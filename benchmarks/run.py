@@ -45,8 +45,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import k9s  # noqa: E402
 from benchmarks.clusters import BenchCluster, say  # noqa: E402
 from benchmarks.dataset import finished_status, managed_job, rfc3339  # noqa: E402
+from benchmarks.link import Link, LinkProfile  # noqa: E402
 
 LATENCY_NS = "bench-latency"
 LATENCY_JOBS = 20
@@ -180,7 +182,13 @@ def _proc_kb(pid: int, field: str) -> int:
     return 0
 
 
-def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` (and of its waited-for children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def probe_run(kubeconfig: str, client, idle: float, latency: bool) -> dict:
     if latency:
         create_latency_jobs(client)
     report = Path(tempfile.mkstemp(prefix="kbt-probe-", suffix=".jsonl")[1])
@@ -190,7 +198,7 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
         "--report",
         str(report),
         "--kubeconfig",
-        cluster.kubeconfig,
+        kubeconfig,
         "--size",
         SIZE,
     ]
@@ -220,10 +228,11 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
         time.sleep(2)
         if idle:
             before = request_totals(client)
-            t1 = time.monotonic()
+            t1, cpu1 = time.monotonic(), _cpu_seconds(proc.pid)
             time.sleep(idle)
-            t2 = time.monotonic()
+            t2, cpu2 = time.monotonic(), _cpu_seconds(proc.pid)
             after = request_totals(client)
+            result["idle_cpu_percent"] = 100 * (cpu2 - cpu1) / (t2 - t1)
             result["idle_seconds"] = idle
             result["server"] = {
                 f"{verb} {res}": after[(verb, res)] - before[(verb, res)]
@@ -249,6 +258,7 @@ def probe_run(cluster: BenchCluster, client, idle: float, latency: bool) -> dict
     finally:
         stop_probe(proc)
         log.close()
+    result["key_ms"] = [e["ms"] for e in _events(report) if e["event"] == "key"]
     reqs = [e for e in _events(report) if e["event"] == "requests"]
     items = reqs[-1]["items"] if reqs else []
     startup_end = table["t"]
@@ -292,7 +302,48 @@ def _classify(items: list) -> dict:
 # --------------------------------------------------------------------------- a size
 
 
-def bench_size(n: int, runs: int, idle: float, workers: int) -> dict:
+def side_by_side(n: int, where: str, kubeconfig: str, client, idle: float) -> dict:
+    """One interleaved pair: `kubectl get jobs,cronjobs -A`, then `kubectl batch -A`."""
+    kubectl_s = wall(["kubectl", "--kubeconfig", kubeconfig, "get", "jobs,cronjobs", "-A"])
+    run = probe_run(kubeconfig, client, idle, latency=True)
+    run["kubectl_get"] = kubectl_s
+    run["ratio"] = run["first_table"] / kubectl_s
+    run["rows_ratio"] = run["all_rows"] / kubectl_s
+    say(
+        f"N={n} {where}: every row {run['all_rows']:.2f} s, "
+        f"first table {run['first_table']:.2f} s, kubectl "
+        f"{kubectl_s:.2f} s (x{run['ratio']:.2f}), RSS {run['rss_table_mb']:.0f} MB "
+        f"(peak {run['rss_peak_mb']:.0f}), latency median "
+        f"{median(run['latency_ms']):.0f} ms p95 {p95(run['latency_ms']):.0f} ms"
+    )
+    if "client" in run:
+        say(f"  idle {idle:.0f} s: client {run['client']}, server {run['server']}")
+    return run
+
+
+def k9s_run(n: int, kubeconfig: str, client, idle: float) -> dict:
+    create_latency_jobs(client)
+    try:
+        run = k9s.run(
+            kubeconfig,
+            n + LATENCY_JOBS,
+            idle,
+            complete=lambda i: complete_latency_job(client, i),
+            latency_jobs=LATENCY_JOBS,
+        )
+    finally:
+        delete_latency_jobs(client)
+    say(
+        f"N={n} k9s {k9s.VERSION}: every Job counted {run['all_jobs']:.2f} s, "
+        f"RSS {run['rss_mb']:.0f} MB, idle CPU {run.get('idle_cpu_percent', float('nan')):.1f} %, "
+        f"latency p95 {p95(run['latency_ms']):.0f} ms"
+    )
+    return run
+
+
+def bench_size(
+    n: int, runs: int, idle: float, workers: int, link: LinkProfile | None, with_k9s: bool
+) -> dict:
     cluster = BenchCluster(n)
     cluster.up()
     data = cluster.ensure_loaded(workers)
@@ -309,23 +360,26 @@ def bench_size(n: int, runs: int, idle: float, workers: int) -> dict:
         "cronjobs": len(data.cronjobs),
         "server": version,
         "runs": [],
+        "link_runs": [],
+        "link": str(link) if link else None,
+        "k9s_runs": [],
     }
-    for r in range(runs):
-        kubectl_s = wall([*kc, "get", "jobs,cronjobs", "-A"])
-        run = probe_run(cluster, client, idle if r == 0 else 0, latency=True)
-        run["kubectl_get"] = kubectl_s
-        run["ratio"] = run["first_table"] / kubectl_s
-        run["rows_ratio"] = run["all_rows"] / kubectl_s
-        say(
-            f"N={n} run {r + 1}/{runs}: every row {run['all_rows']:.2f} s, "
-            f"first table {run['first_table']:.2f} s, kubectl "
-            f"{kubectl_s:.2f} s (x{run['ratio']:.2f}), RSS {run['rss_table_mb']:.0f} MB "
-            f"(peak {run['rss_peak_mb']:.0f}), latency median "
-            f"{median(run['latency_ms']):.0f} ms p95 {p95(run['latency_ms']):.0f} ms"
-        )
-        if "client" in run:
-            say(f"  idle {idle:.0f} s: client {run['client']}, server {run['server']}")
-        out["runs"].append(run)
+    with contextlib.ExitStack() as stack:
+        linked = None
+        if link is not None:
+            relay = stack.enter_context(Link.to_cluster_of(cluster.kubeconfig, link))
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kbt-link-")))
+            linked = str(relay.kubeconfig(cluster.kubeconfig, tmp))
+        for r in range(runs):
+            where = f"run {r + 1}/{runs}"
+            first_idle = idle if r == 0 else 0
+            out["runs"].append(
+                side_by_side(n, f"{where} loopback", cluster.kubeconfig, client, first_idle)
+            )
+            if linked:
+                out["link_runs"].append(side_by_side(n, f"{where} {link}", linked, client, 0))
+            if with_k9s:
+                out["k9s_runs"].append(k9s_run(n, cluster.kubeconfig, client, first_idle))
     nr = []
     for _ in range(runs):
         k = wall([*kc, "get", "cronjobs", "-A"])
@@ -444,8 +498,99 @@ def table(results: list[dict], off: dict) -> str:
         extra = f" ({missed} missed)" if missed else ""
         return f"{fn(values):.0f} ms{extra}"
 
+    def keys(r):
+        values = [v for run in r["runs"] for v in run.get("key_ms", [])]
+        return f"**{p95(values):.0f} ms** ({len(values)} presses)" if values else "not measured"
+
+    add("cursor key pressed while the tables load → cursor moved on screen, p95", keys, "< 100 ms")
     add("change on server → row on screen, median", lambda r: lat(r, median), "")
     add("change on server → row on screen, p95", lambda r: f"**{lat(r, p95)}**", "< 300 ms")
+
+    if any(r.get("k9s_runs") for r in results):
+
+        def of_runs(runs, key, fmt):
+            values = [run[key] for run in runs if key in run]
+            return fmt(median(values)) if values else "not measured"
+
+        def of_k9s(r, key, fmt):
+            return of_runs(r.get("k9s_runs") or [], key, fmt)
+
+        add(
+            f"k9s {k9s.VERSION} (`k9s -A -c jobs`): start to every Job counted in its view",
+            lambda r: of_k9s(r, "all_jobs", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "ratio (our every row / k9s)",
+            lambda r: (
+                f"**{med(r, 'all_rows') / median([x['all_jobs'] for x in r['k9s_runs']]):.2f}x**"
+                if r.get("k9s_runs")
+                else "not measured"
+            ),
+            "< 1x",
+        )
+        add(
+            "k9s RSS with every Job / peak",
+            lambda r: (
+                of_k9s(r, "rss_mb", lambda v: f"{v:.0f} MB")
+                + " / "
+                + of_k9s(r, "rss_peak_mb", lambda v: f"{v:.0f} MB")
+            ),
+            "",
+        )
+        add(
+            "CPU while idle, ours (% of one core)",
+            lambda r: of_runs(r["runs"], "idle_cpu_percent", lambda v: f"**{v:.1f} %**"),
+            "< 2 %",
+        )
+        add(
+            "CPU while idle, k9s (it refreshes on a timer)",
+            lambda r: of_k9s(r, "idle_cpu_percent", lambda v: f"{v:.1f} %"),
+            "",
+        )
+
+        def k9s_lat(r):
+            values = [v for run in r.get("k9s_runs") or [] for v in run.get("latency_ms", [])]
+            missed = sum(run.get("latency_missed", 0) for run in r.get("k9s_runs") or [])
+            extra = f" ({missed} missed)" if missed else ""
+            return f"{p95(values):.0f} ms{extra}" if values else "not measured"
+
+        add("k9s change on server → row on screen, p95", k9s_lat, "ours below")
+
+    linked = [r for r in results if r.get("link_runs")]
+    if linked:
+
+        def over_link(r, key, fmt):
+            runs = r.get("link_runs") or []
+            return fmt(median([run[key] for run in runs])) if runs else "not measured"
+
+        profile = linked[0]["link"]
+        add(
+            f"through a link ({profile}): `kubectl batch -A` to every row",
+            lambda r: over_link(r, "all_rows", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… to first complete table",
+            lambda r: over_link(r, "first_table", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… `kubectl get jobs,cronjobs -A`",
+            lambda r: over_link(r, "kubectl_get", lambda v: f"{v:.2f} s"),
+            "",
+        )
+        add(
+            "… ratio (first complete table / kubectl)",
+            lambda r: over_link(r, "ratio", lambda v: f"**{v:.2f}x**"),
+            "≤ 1.5x",
+        )
+
+        def link_lat(r):
+            values = [v for run in r.get("link_runs") or [] for v in run["latency_ms"]]
+            return f"{p95(values):.0f} ms" if values else "not measured"
+
+        add("… change on server → row on screen, p95", link_lat, "")
     add(
         "`kubectl batch next-runs -A` (1,000 CronJobs)",
         lambda r: f"{median([x['ours'] for x in r['next_runs']]):.2f} s",
@@ -484,17 +629,32 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per size (default 5)")
     parser.add_argument("--idle", type=float, default=60, help="idle seconds counted (0: skip)")
     parser.add_argument("--workers", type=int, default=24, help="parallel requests when loading")
+    parser.add_argument(
+        "--link",
+        default="100mbit:25ms",
+        help="also measure through a link of this bandwidth and one-way delay "
+        "(default 100mbit:25ms; 'none': loopback only)",
+    )
+    parser.add_argument(
+        "--no-k9s", action="store_true", help=f"do not measure k9s {k9s.VERSION} beside us"
+    )
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--down", action="store_true", help="delete the benchmark clusters")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    try:
+        link = None if args.link == "none" else LinkProfile.parse(args.link)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.down:
         for n in sizes:
             BenchCluster(n).down()
         return 0
+    if not args.no_k9s:
+        k9s.build()
     results = []
     for n in sizes:
-        results.append(bench_size(n, args.runs, args.idle, args.workers))
+        results.append(bench_size(n, args.runs, args.idle, args.workers, link, not args.no_k9s))
     off = offline(max(args.runs, 10))
     text = table(results, off)
     print(f"Machine: {machine(results[0]['server'])}\n")

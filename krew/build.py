@@ -7,6 +7,10 @@ The archive is one pure-Python bundle for every OS and architecture krew offers 
 run by the host's python3 (3.10+):
 
     kubectl-batch   krew/launcher.py: puts lib/ first on sys.path and runs kubectl_batch.cli
+    kubectl_complete-batch
+                    the same launcher: runs the completion kubectl asks for `kubectl batch
+                    <TAB>` (kubectl_batch.commands.complete); krew links only `bin`, so the
+                    manifest's caveats tell users to link this one onto their PATH
     lib/            kubectl_batch and its runtime dependencies, pinned (with hashes) in
                     krew/requirements.txt
     LICENSE
@@ -47,6 +51,7 @@ LAUNCHER = HERE / "launcher.py"
 LICENSE = ROOT / "LICENSE"
 ARCHIVE_NAME = "kubectl-batch.tar.gz"
 BIN = "kubectl-batch"
+COMPLETE_BIN = "kubectl_complete-batch"
 
 # pyproject.toml dependencies that kubectl_batch does not import at run time (it talks to the
 # API with urllib3 itself); the build fails if that ever stops being true.
@@ -223,6 +228,11 @@ def check_bundle(stage: Path, version: str) -> None:
     )
     if done.returncode != 0 or version not in done.stdout:
         raise BuildError(f"the bundled {BIN} --version failed: {done.stdout}{done.stderr}")
+    done = subprocess.run(
+        [sys.executable, str(stage / COMPLETE_BIN), ""], capture_output=True, text=True, env=env
+    )
+    if done.returncode != 0 or "next-runs" not in done.stdout:
+        raise BuildError(f"the bundled {COMPLETE_BIN} failed: {done.stdout}{done.stderr}")
 
 
 def write_archive(stage: Path, archive: Path) -> None:
@@ -239,7 +249,7 @@ def write_archive(stage: Path, archive: Path) -> None:
                 info.mode = 0o755
                 tar.addfile(info)
             elif info.isfile():
-                executable = path == stage / BIN
+                executable = path in (stage / BIN, stage / COMPLETE_BIN)
                 info.mode = 0o755 if executable else 0o644
                 with path.open("rb") as f:
                     tar.addfile(info, f)
@@ -278,8 +288,9 @@ def build(out_dir: Path, manifest_out: Path) -> tuple[Path, str]:
         log(f"bundling kubectl_batch {version} and {LOCK.relative_to(ROOT)}")
         install_dependencies(lib)
         copy_package(lib)
-        shutil.copyfile(LAUNCHER, stage / BIN)
-        (stage / BIN).chmod(0o755)
+        for name in (BIN, COMPLETE_BIN):
+            shutil.copyfile(LAUNCHER, stage / name)
+            (stage / name).chmod(0o755)
         if LICENSE.exists():
             shutil.copyfile(LICENSE, stage / "LICENSE")
         check_bundle(stage, version)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """kubectl-batch, as installed by krew (krew/build.py puts this file in the release archive
-as `kubectl-batch`, beside `lib/`).
+as `kubectl-batch`, beside `lib/`, and again as `kubectl_complete-batch`: the program that
+kubectl 1.26+ runs to complete `kubectl batch <TAB>`; each copy runs what its name says).
 
 Runs the kubectl_batch package bundled in `lib/` next to this file's real path (krew links
 ~/.krew/bin/kubectl-batch here) with the host's Python 3.10+, and nothing from the host's
@@ -18,6 +19,7 @@ MIN_PYTHON = (3, 10)
 NEWER_PYTHONS = ("python3.14", "python3.13", "python3.12", "python3.11", "python3.10")
 OVERRIDE = "KUBECTL_BATCH_PYTHON"  # the interpreter to use, when python3 on PATH won't do
 REEXECED = "_KUBECTL_BATCH_REEXEC"
+COMPLETE_PREFIX = "kubectl_complete-"
 
 
 def _version(info):
@@ -95,6 +97,10 @@ def main():
         return 1
     lib = os.path.join(here, "lib")
     _isolate(here, lib)
+    if os.path.basename(script).startswith(COMPLETE_PREFIX):
+        from kubectl_batch.commands.complete import entry
+
+        entry()  # exits
     from kubectl_batch.cli import main as cli_main
 
     return cli_main()

@@ -1,39 +1,72 @@
 """Command line: `kubectl batch [COMMAND] [flags]`, with kubectl's flag names and exit codes.
 
-Only argparse is imported at start-up; each command imports what it needs when it runs, so
-`next-runs` in a watch loop does not pay for Textual.
+Each subcommand is a Command (kubectl_batch/commands/command.py) that owns its arguments;
+this module only wires them: kubectl's global flags, parse, then the command's validate()
+and run(). Only argparse and the commands' light modules are imported at start-up; each
+command imports what it needs when it runs, so `next-runs` in a watch loop does not pay
+for Textual.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from kubectl_batch import __version__
+from kubectl_batch.commands.command import (
+    CONTEXTS,
+    FILES,
+    LABELS,
+    NAMESPACES,
+    NOTHING,
+    Command,
+    UsageError,
+    completes,
+    examples_text,
+)
+
+COMPLETE = "__complete"  # the hidden command of the completion scripts, as cobra's
 
 PROG = "kubectl batch"
+
+#: Every subcommand, in the order `kubectl batch --help` lists them: "module:OBJECT", a
+#: Command (kubectl_batch/commands/command.py says how to write one). One line adds one.
+COMMANDS = (
+    "kubectl_batch.commands.next_runs:COMMAND",
+    "kubectl_batch.commands.actions:SUSPEND",
+    "kubectl_batch.commands.actions:RESUME",
+    "kubectl_batch.commands.actions:TRIGGER",
+    "kubectl_batch.commands.actions:RETRY_FAILED",
+    "kubectl_batch.commands.actions:RERUN",
+    "kubectl_batch.commands.actions:DELETE",
+    "kubectl_batch.commands.record:COMMAND",
+    "kubectl_batch.commands.completion:COMMAND",
+    "kubectl_batch.commands.expand:COMMAND",
+    "kubectl_batch.commands.logs:COMMAND",
+)
+#: Without a subcommand: the terminal UI.
+DEFAULT = "kubectl_batch.commands.ui:COMMAND"
 
 DESCRIPTION = """\
 Jobs and CronJobs, live. Without a command, opens the terminal UI for the Jobs and
 CronJobs of the current namespace (or -n NS, -A, -l SELECTOR)."""
 
-EPILOG = """\
-examples:
-  kubectl batch -A                                   # the UI, all namespaces
-  kubectl batch next-runs -n etl                     # next fire times of CronJobs
-  kubectl batch next-runs --schedule "0 9 * * 1-5" --time-zone Europe/Berlin
-  kubectl batch suspend cronjob/nightly-backup
-  kubectl batch trigger cronjob/nightly-backup
-  kubectl batch retry-failed job/render-frames
-  kubectl batch delete -l team=ml --kind jobs --dry-run
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("The UI, all namespaces", "kubectl batch -A"),
+    ("The UI on the demo recording shipped with it (no cluster needed)", "kubectl batch --demo"),
+    ("The UI in a theme for light terminals (remembered)", "kubectl batch --theme textual-light"),
+    ("Next fire times of the CronJobs of namespace etl", "kubectl batch next-runs -n etl"),
+    ("Suspend a CronJob", "kubectl batch suspend cronjob/nightly-backup"),
+    ("Run a CronJob now", "kubectl batch trigger cronjob/nightly-backup"),
+    ("Re-run the failed indexes of an Indexed Job", "kubectl batch retry-failed job/render-frames"),
+    ("Preview deleting the Jobs of team=ml", "kubectl batch delete -l team=ml --dry-run"),
+    ("Shell completion for bash", "source <(kubectl batch completion bash)"),
+)
 
-Use "kubectl batch COMMAND --help" for more about a command."""
-
-
-class UsageError(Exception):
-    pass
+MORE = 'Use "kubectl batch COMMAND --help" for more about a command.'
 
 
 class Parser(argparse.ArgumentParser):
@@ -90,28 +123,43 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
     before the command name is not overwritten."""
     d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
     g = parser.add_argument_group("kubectl flags")
-    g.add_argument(
-        "--kubeconfig", metavar="PATH", default=d(None), help="path to the kubeconfig file to use"
+    completes(
+        g.add_argument(
+            "--kubeconfig",
+            metavar="PATH",
+            default=d(None),
+            help="path to the kubeconfig file to use",
+        ),
+        FILES,
     )
-    g.add_argument(
-        "--context", metavar="NAME", default=d(None), help="the kubeconfig context to use"
+    completes(
+        g.add_argument(
+            "--context", metavar="NAME", default=d(None), help="the kubeconfig context to use"
+        ),
+        CONTEXTS,
     )
-    g.add_argument(
-        "-n",
-        "--namespace",
-        metavar="NS",
-        default=d(None),
-        help="namespace scope (default: the context's namespace)",
+    completes(
+        g.add_argument(
+            "-n",
+            "--namespace",
+            metavar="NS",
+            default=d(None),
+            help="namespace scope (default: the context's namespace)",
+        ),
+        NAMESPACES,
     )
     g.add_argument(
         "-A", "--all-namespaces", action="store_true", default=d(False), help="all namespaces"
     )
-    g.add_argument(
-        "-l",
-        "--selector",
-        metavar="SELECTOR",
-        default=d(None),
-        help="label selector, e.g. -l 'team=ml,tier!=dev'",
+    completes(
+        g.add_argument(
+            "-l",
+            "--selector",
+            metavar="SELECTOR",
+            default=d(None),
+            help="label selector, e.g. -l 'team=ml,tier!=dev'",
+        ),
+        LABELS,
     )
     g.add_argument(
         "--request-timeout",
@@ -133,7 +181,8 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
         (("--as-uid",), "UID", "UID to impersonate for the operation"),
     ):
         dest = flags[-1][2:].replace("-", "_")
-        c.add_argument(*flags, dest=dest, metavar=metavar, default=d(None), help=help_text)
+        action = c.add_argument(*flags, dest=dest, metavar=metavar, default=d(None), help=help_text)
+        completes(action, FILES if metavar == "PATH" else NOTHING)
     c.add_argument(
         "--as-group",
         dest="as_group",
@@ -150,185 +199,72 @@ def _global_flags(parser: argparse.ArgumentParser, suppress: bool) -> None:
     )
 
 
+def load(ref: str) -> Command:
+    """The Command a COMMANDS entry names (its module is imported)."""
+    module, _, name = ref.partition(":")
+    command: Command = getattr(importlib.import_module(module), name)
+    return command
+
+
 def build_parser() -> Parser:
+    """The top parser (kubectl's flags and the UI's) and one subparser per command in
+    COMMANDS, each holding its Command as ``command`` (and, as before, ``handler``: its
+    module) on the parsed arguments."""
+    ui = load(DEFAULT)
     parser = Parser(
         prog=PROG,
+        usage=f"{PROG} [--theme NAME] [flags]\n       {PROG} COMMAND [flags]",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=f"{examples_text(EXAMPLES)}\n\n{MORE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    subparsers = parser.add_subparsers(  # first: the commands are listed before the flags
+        title="commands", dest="command_name", metavar="COMMAND", parser_class=Parser
+    )
     parser.add_argument("--version", action="version", version=f"kubectl-batch {__version__}")
+    ui.add_arguments(parser)
     _global_flags(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    def command(name: str, help: str, description: str | None = None) -> Parser:
-        sub = commands.add_parser(
-            name,
-            help=help,
-            description=description or help,
+    parser.set_defaults(command=ui, handler=type(ui).__module__)
+    for ref in COMMANDS:
+        command = load(ref)
+        sub = subparsers.add_parser(
+            command.name,
+            prog=f"{PROG} {command.name}",  # not derived from the top parser's two-line usage
+            usage=f"{PROG} {command.name} {command.usage}",
+            help=command.summary,
+            description=command.description or command.summary,
+            epilog=examples_text(command.examples) or None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        command.add_arguments(sub)
         _global_flags(sub, suppress=True)
-        return sub
+        sub.set_defaults(command=command, handler=type(command).__module__, **command.defaults())
+    return parser
 
-    nr = command(
-        "next-runs",
-        "next fire times of CronJobs, exactly as the CronJob controller will fire them",
-        "Prints the next fire times of CronJobs (or of --schedule, offline), computed with the\n"
-        "CronJob controller's own rules: robfig/cron syntax, spec.timeZone, its anchor\n"
-        "(last schedule time, else creation time), startingDeadlineSeconds, concurrency policy.\n"
-        "CronJobs without spec.timeZone use the controller manager's zone: UTC is assumed.",
-    )
-    nr.add_argument("names", nargs="*", metavar="NAME", help="CronJob names (default: all)")
-    nr.add_argument(
-        "--count", type=int, default=3, metavar="N", help="how many fire times to list (default 3)"
-    )
-    nr.add_argument(
-        "-o", "--output", choices=("wide", "json", "yaml"), help="output format: wide, json or yaml"
-    )
-    nr.add_argument(
-        "--schedule", metavar="EXPR", help="a schedule to compute offline, without a cluster"
-    )
-    nr.add_argument(
-        "--time-zone", metavar="ZONE", help="IANA time zone of --schedule (default UTC)"
-    )
-    nr.add_argument(
-        "--after", metavar="TIME", help="RFC 3339 instant to compute from instead of now"
-    )
-    nr.set_defaults(handler="kubectl_batch.commands.next_runs")
 
-    # Actions: the TUI's, as subcommands (kubectl_batch/kube/actions/ does the work).
-    actions = "kubectl_batch.commands.actions"
-
-    def dry_run(sub: Parser) -> None:
-        sub.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="ask the API server to check the request without persisting it (dryRun=All); "
-            "kubectl's --dry-run=server and --dry-run=none work too",
-        )
-
-    for verb, help_text, more in (
-        (
-            "suspend",
-            "suspend CronJobs (no new runs) or Jobs (their running pods are terminated)",
-            "Sets spec.suspend=true. A suspended CronJob starts no new Jobs (running ones go\n"
-            "on); a suspended Job's running pods are terminated (not counted as failures) and\n"
-            "start again on resume. Already suspended objects are left unchanged.",
-        ),
-        (
-            "resume",
-            "resume suspended CronJobs or Jobs",
-            "Sets spec.suspend=false. A resumed CronJob without startingDeadlineSeconds runs\n"
-            "its most recent missed schedule at once; a resumed Job starts its pods again and\n"
-            "restarts its activeDeadlineSeconds.",
-        ),
-    ):
-        sub = command(
-            verb,
-            help_text,
-            f"{more}\n\nexamples:\n"
-            f"  kubectl batch {verb} cronjob/nightly-backup job/render\n"
-            f"  kubectl batch {verb} cronjob nightly-backup weekly-report\n"
-            f"  kubectl batch {verb} cronjobs -l team=etl",
-        )
-        sub.add_argument(
-            "objects",
-            nargs="*",
-            metavar="KIND/NAME",
-            help="cronjob/NAME or job/NAME (or KIND NAME ...; or KIND with -l SELECTOR)",
-        )
-        dry_run(sub)
-        sub.set_defaults(handler=actions, action=verb)
-
-    tr = command(
-        "trigger",
-        "run a CronJob now, exactly as `kubectl create job --from=cronjob/NAME`",
-        "Creates a Job from the CronJob's jobTemplate as `kubectl create job --from` does:\n"
-        "the template's labels and annotations, annotation cronjob.kubernetes.io/instantiate:\n"
-        "manual, a controller ownerReference to the CronJob. The Job is named --name, else\n"
-        "<cronjob>-manual-<5 random characters>.",
-    )
-    tr.add_argument("objects", nargs="+", metavar="cronjob/NAME", help="the CronJob to run")
-    tr.add_argument(
-        "--name",
-        dest="job_name",
-        metavar="JOBNAME",
-        help="name of the new Job (default <cronjob>-manual-<random>)",
-    )
-    dry_run(tr)
-    tr.set_defaults(handler=actions, action="trigger")
-
-    rf = command(
-        "retry-failed",
-        "re-run only the failed indexes of a finished Indexed Job",
-        "Creates one Job per failed (or never-succeeded) completion index of a finished\n"
-        "Indexed Job. Each runs one pod with the original JOB_COMPLETION_INDEX (env, and the\n"
-        "completion-index annotation and label) and the original template. The original Job\n"
-        "is not modified. Lineage: label batch.kubectl-batch.io/retry-of=<job>, annotation\n"
-        "batch.kubectl-batch.io/retry-indexes=<index>. Indexes already re-run successfully\n"
-        "or being re-run by an earlier retry are skipped.",
-    )
-    rf.add_argument("objects", nargs="+", metavar="job/NAME", help="the Indexed Job")
-    rf.add_argument(
-        "--max-jobs",
-        type=int,
-        default=100,
-        metavar="N",
-        help="refuse when more than N Jobs would be created (default 100)",
-    )
-    dry_run(rf)
-    rf.set_defaults(handler=actions, action="retry-failed")
-
-    rr = command(
-        "rerun",
-        "run a finished Job again as a whole, from its template",
-        "Creates a new Job (<job>-rerun-<random>) from the finished Job's spec, labelled\n"
-        "batch.kubectl-batch.io/retry-of=<job>. The original Job is not modified.",
-    )
-    rr.add_argument("objects", nargs="+", metavar="job/NAME", help="the finished Job")
-    dry_run(rr)
-    rr.set_defaults(handler=actions, action="rerun")
-
-    de = command(
-        "delete",
-        "delete the Jobs (or CronJobs) matching a label selector, after a preview",
-        "Lists what matches -l (each object checked with a server-side dry-run delete) and how\n"
-        "many pods go with it, asks for confirmation, then deletes each object with\n"
-        "propagationPolicy Background (its pods go too) and a uid precondition: an object\n"
-        "re-created under the same name after the preview is never deleted. Without a TTY,\n"
-        "--yes is required. An empty selector never means everything: use --all.\n\n"
-        "examples:\n"
-        "  kubectl batch delete -l team=ml --dry-run\n"
-        "  kubectl batch delete -l team=ml --kind all --yes",
-    )
-    de.add_argument("objects", nargs="*", help=argparse.SUPPRESS)
-    de.add_argument(
-        "--kind",
-        default="jobs",
-        metavar="jobs|cronjobs|all",
-        help="what to delete (default jobs)",
-    )
-    de.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    de.add_argument(
-        "--all", action="store_true", help="with no selector: delete every one (in the namespace)"
-    )
-    dry_run(de)
-    de.set_defaults(handler=actions, action="delete")
-
-    from kubectl_batch.commands.group_cli import add_group_commands  # expand, logs, --group-by
-
-    add_group_commands(command, parser)
+def _subparser(parser: Parser, name: str) -> Parser:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            sub: Parser = action.choices[name]
+            return sub
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
-        handler = getattr(args, "handler", "kubectl_batch.commands.ui")
-        module = __import__(handler, fromlist=["run"])
-        return module.run(args)
+        if argv[:1] == [COMPLETE]:
+            from kubectl_batch.commands.complete import main as complete
+
+            return complete(argv[1:])
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        command: Command = args.command
+        if extra:  # argparse's top parser would tell them, pointing at the top help
+            where = parser if not command.name else _subparser(parser, command.name)
+            where.error(f"unrecognized arguments: {' '.join(extra)}")
+        command.validate(args)
+        return command.run(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -343,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if os.environ.get("KUBECTL_BATCH_DEBUG"):
             raise
-        from kubectl_batch.commands.errors import describe
+        from kubectl_batch.kube.errors import describe
 
         print(f"error: {describe(exc)}", file=sys.stderr)
         return 1

@@ -1,4 +1,6 @@
-"""Regenerates the README's screenshots from the recorded test objects (frozen clock).
+"""Regenerates the README's screenshots from the recorded test objects (frozen clock), as
+SVG (Textual's own) and PNG (which every Markdown viewer shows), rendered from the SVG with
+resvg (`pip install '.[docs]'`: a wheel, no C library to install).
 
 python docs/screenshots/make.py
 """
@@ -31,7 +33,17 @@ async def shoot(name: str, steps, kube: FakeKube | None = None) -> None:
             await pilot.pause(0.1)
             await settle(pilot, app)
         await pilot.pause(0.5)
-        app.save_screenshot(str(HERE / f"{name}.svg"))
+        svg = HERE / f"{name}.svg"
+        app.save_screenshot(str(svg))
+    to_png(svg)
+
+
+def to_png(svg: Path) -> None:
+    import resvg_py
+
+    # The SVG asks for Fira Code, then any monospace font: DejaVu Sans Mono where it is.
+    png = resvg_py.svg_to_bytes(svg_path=str(svg), monospace_family="DejaVu Sans Mono")
+    svg.with_suffix(".png").write_bytes(bytes(png))
 
 
 def choose(name: str, table: str = "jobs"):

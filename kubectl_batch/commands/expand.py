@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kubectl_batch.commands.command import FILES, NOTHING, Command, add_dry_run, completes
 from kubectl_batch.domain.expand import (
     ExpandedJob,
     ExpandError,
@@ -52,7 +53,12 @@ def read_template(path: str, stdin: TextIO) -> Any:
     return docs[0]
 
 
-def read_items(args: argparse.Namespace) -> list[str]:
+def check_flags(args: argparse.Namespace) -> None:
+    """The mistakes the flags alone show."""
+    if not args.filename:
+        raise ExpandError("give the Job template with -f FILE (or -f - for stdin)")
+    if args.rate < 0 or args.max_in_flight < 1:
+        raise ExpandError("--rate must be 0 (unlimited) or more, --max-in-flight 1 or more")
     given = [n for n, v in (("--items", args.items), ("--items-file", args.items_file),
                             ("--range", args.range)) if v is not None]  # fmt: skip
     if len(given) != 1:
@@ -60,6 +66,11 @@ def read_items(args: argparse.Namespace) -> list[str]:
             "give the items with exactly one of --items, --items-file or --range"
             + (f" (got {' and '.join(given)})" if given else "")
         )
+    if args.range is not None:
+        parse_range(args.range)
+
+
+def read_items(args: argparse.Namespace) -> list[str]:
     if args.items is not None:
         return parse_item_list(args.items)
     if args.items_file is not None:
@@ -73,10 +84,7 @@ def plan(
 ) -> tuple[list[ExpandedJob], str | None, tuple[str, str]]:
     """Every Job to create, checked, before any connection; the template's namespace; the
     group label."""
-    if not args.filename:
-        raise ExpandError("give the Job template with -f FILE (or -f - for stdin)")
-    if args.rate < 0 or args.max_in_flight < 1:
-        raise ExpandError("--rate must be 0 (unlimited) or more, --max-in-flight 1 or more")
+    check_flags(args)
     template = check_template(read_template(args.filename, stdin))
     items = read_items(args)
     group = parse_group_label(args.group_label, template)
@@ -184,6 +192,123 @@ def run_expand(
     for i, line in enumerate(lines):
         print(("error: " if i == 0 else "") + line, file=err)
     return (1 if lines else 0), report
+
+
+EXPAND_HELP = """\
+Creates one Job per item from a Job template, as the Kubernetes docs' "parallel processing
+using expansions" does with sed, and ties them with a group label.
+
+What is replaced: every $ITEM (not followed by a letter, digit or _) and every ${ITEM} in
+every string value of the template (keys excepted), after the YAML is read: an item can
+never change the YAML's structure. The template's metadata.name must contain $ITEM.
+
+Items go into Job names, so each must be lower-case letters, digits and '-', starting and
+ending with a letter or digit, and each Job name at most 63 characters. Items that are not
+are all named and refused before anything is created; with --normalize they are
+lower-cased and every run of other characters becomes '-' (Apple_Pie -> apple-pie), and
+$ITEM means the normalised item everywhere (the item as given is kept in the annotation
+batch.kubectl-batch.io/expand-item). Items that end up equal are refused.
+
+Each Job and its pod template get the group label (--group-label KEY=VALUE, default
+jobgroup=<the template's name without $ITEM>). Jobs are created at --rate per second with
+at most --max-in-flight requests at once; 429 Too Many Requests is waited out (Retry-After
+honoured). A refusal (ResourceQuota, admission, validation) stops the run with one
+sentence naming the item and the server's reason. Running the same command again creates
+only the missing items: an existing Job made from the same template for the same item
+(annotation batch.kubectl-batch.io/expand-hash) counts as done; a different Job of that
+name is never touched."""
+
+
+class Expand(Command):
+    name = "expand"
+    summary = "create one Job per item from a Job template ($ITEM)"
+    usage = "-f TEMPLATE (--items A,B,C | --items-file FILE | --range FIRST-LAST) [flags]"
+    description = EXPAND_HELP
+    examples = (
+        ("One Job per item", "kubectl batch expand -f job-tmpl.yaml --items apple,banana,cherry"),
+        (
+            "Check 100 Jobs with the API server",
+            "kubectl batch expand -f job-tmpl.yaml --range 0-99 --dry-run=server",
+        ),
+        (
+            "Items from a file, a group label of your own",
+            "kubectl batch expand -f job-tmpl.yaml --items-file items.txt --group-label run=r7",
+        ),
+        (
+            "Then watch the group in the UI",
+            "kubectl batch expand -f job-tmpl.yaml --items apple,banana --watch",
+        ),
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "-f", "--filename", metavar="FILE", help="the Job template (- for stdin)"
+            ),
+            FILES,
+        )
+        completes(
+            parser.add_argument("--items", metavar="A,B,C", help="the items, comma separated"),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--items-file", metavar="FILE", help="the items, one per line (- for stdin)"
+            ),
+            FILES,
+        )
+        completes(
+            parser.add_argument(
+                "--range", metavar="FIRST-LAST", help="the items FIRST..LAST, e.g. 0-99"
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--group-label",
+                metavar="KEY=VALUE",
+                help="the label tying the Jobs (default jobgroup=<template name without $ITEM>)",
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "--normalize",
+            action="store_true",
+            help="make items valid in a Job name (lower case, '-') instead of refusing them",
+        )
+        completes(
+            parser.add_argument(
+                "--rate",
+                type=float,
+                default=20.0,
+                metavar="N",
+                help="creates per second (default 20)",
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--max-in-flight",
+                type=int,
+                default=8,
+                metavar="N",
+                help="create requests at once at most (default 8)",
+            ),
+            NOTHING,
+        )
+        add_dry_run(parser)
+        parser.add_argument(
+            "--watch", action="store_true", help="then open the UI on the new group"
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        check_flags(args)  # the template and the items are read by run, before connecting
+
+    def run(self, args: argparse.Namespace) -> int:
+        return run(args)
+
+
+COMMAND = Expand()
 
 
 def run(args: argparse.Namespace) -> int:

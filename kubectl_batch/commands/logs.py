@@ -17,7 +17,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kubectl_batch.kube.actions.common import ActionError
+from kubectl_batch.commands.command import NOTHING, Command, UsageError, completes, objects
+
+ActionError = UsageError  # an argument mistake: one line, exit code 1
 
 if TYPE_CHECKING:
     from kubectl_batch.kube.client import ApiClient
@@ -168,9 +170,98 @@ def _stop_on_sigterm(follower: Any) -> None:
         signal.signal(signal.SIGTERM, lambda *_: follower.stop())
 
 
+LOGS_HELP = """\
+Prints the logs of a Job's pods, or of every Job a selector matches, like kubectl logs -f -l,
+but it follows pods that start after it began (new attempts, new indexes, new Jobs of the
+group) and is not capped at five streams (--max-log-requests to cap it). Lines of several
+pods are prefixed with job/NAME[INDEX] (a non-indexed Job's pod: job/NAME/POD-SUFFIX).
+By default, only the latest attempt of each index (each Job, for a non-indexed Job) is
+shown; --all-pods shows every pod. Ctrl-C ends it (exit code 130)."""
+
+
+class Logs(Command):
+    name = "logs"
+    summary = "logs of a Job's pods, or of every Job a selector matches"
+    usage = "(job/NAME | -l SELECTOR) [--index N] [-f] [-p] [-c CONTAINER] [flags]"
+    description = LOGS_HELP
+    examples = (
+        ("Follow a Job's pods", "kubectl batch logs job/render -f"),
+        ("The previous container of index 7", "kubectl batch logs job/render --index 7 --previous"),
+        (
+            "Every Job of a group, the last 10 minutes, following",
+            "kubectl batch logs -l jobgroup=jobexample -f --since 10m",
+        ),
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "objects", nargs="*", metavar="job/NAME", help="the Job (or -l SELECTOR)"
+            ),
+            objects("Job"),
+        )
+        completes(
+            parser.add_argument(
+                "--index", type=int, metavar="N", help="only this completion index"
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "-f", "--follow", action="store_true", help="stream new lines, new pods"
+        )
+        parser.add_argument("-p", "--previous", action="store_true", help="the previous container")
+        completes(
+            parser.add_argument(
+                "-c", "--container", metavar="NAME", help="the container (default: first)"
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "--timestamps", action="store_true", help="prefix each line with its time"
+        )
+        completes(
+            parser.add_argument(
+                "--since", metavar="DURATION", help="only newer lines, e.g. 10m, 1h"
+            ),
+            NOTHING,
+        )
+        completes(
+            parser.add_argument(
+                "--tail", type=int, default=-1, metavar="N", help="lines of each pod's tail"
+            ),
+            NOTHING,
+        )
+        parser.add_argument(
+            "--prefix",
+            action="store_true",
+            help="prefix each line with its job (and index); always on with -l",
+        )
+        parser.add_argument(
+            "--all-pods", action="store_true", help="every pod, not the latest attempts"
+        )
+        completes(
+            parser.add_argument(
+                "--max-log-requests",
+                type=int,
+                default=0,
+                metavar="N",
+                help="streams at once at most (default 0: no limit)",
+            ),
+            NOTHING,
+        )
+
+    def validate(self, args: argparse.Namespace) -> None:
+        job_name(args)  # argument mistakes before any connection
+        options(args, datetime.now(timezone.utc))
+
+    def run(self, args: argparse.Namespace) -> int:
+        return run(args)
+
+
+COMMAND = Logs()
+
+
 def run(args: argparse.Namespace) -> int:
-    job_name(args)  # argument mistakes before any connection
-    options(args, datetime.now(timezone.utc))
     from kubectl_batch.commands.connect import connect
 
     client = connect(args)

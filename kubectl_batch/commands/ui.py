@@ -3,19 +3,61 @@
 from __future__ import annotations
 
 import argparse
-from functools import partial
 
-from kubectl_batch.commands.connect import connect
+from kubectl_batch.commands import replay
+from kubectl_batch.commands.command import Command, completes
 
 
-def run(args: argparse.Namespace) -> int:
-    client = connect(args)
-    client.server_version()  # fail here, in one sentence, rather than inside the UI
-    from kubectl_batch.commands.malloc import keep_big_blocks_returnable
-    from kubectl_batch.tui.app import run_app
-    from kubectl_batch.tui.screens.groups import start_grouped
+class Ui(Command):
+    """What `kubectl batch` without a subcommand runs: its flags sit on the top parser."""
 
-    keep_big_blocks_returnable()
-    start_grouped(getattr(args, "group_by", None))
+    name = ""
 
-    return run_app(client, args, partial(connect, args))
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        completes(
+            parser.add_argument(
+                "--theme",
+                metavar="NAME",
+                help="the UI's colour theme, remembered for next time (e.g. textual-light; "
+                "the command palette, ctrl+p, lists them all)",
+            ),
+            "themes",
+        )
+        completes(
+            parser.add_argument(
+                "--group-by",
+                metavar="KEY",
+                default=None,
+                help="open the UI with the Jobs grouped by this label key (G in the UI)",
+            ),
+            "labels",
+        )
+        replay.add_replay_flags(parser)
+
+    def validate(self, args: argparse.Namespace) -> None:
+        args.replaying = replay.wanted(args)
+        if args.theme is not None:
+            from kubectl_batch.tui.themes import check_theme
+
+            check_theme(args.theme)
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.replaying:
+            return replay.run(args)
+        from functools import partial
+
+        from kubectl_batch.commands.connect import connect
+
+        client = connect(args)
+        client.server_version()  # fail here, in one sentence, rather than inside the UI
+        from kubectl_batch.commands.malloc import keep_big_blocks_returnable
+        from kubectl_batch.tui.app import run_app
+        from kubectl_batch.tui.screens.groups import start_grouped
+
+        keep_big_blocks_returnable()
+        start_grouped(args.group_by)
+
+        return run_app(client, args, partial(connect, args))
+
+
+COMMAND = Ui()

@@ -39,6 +39,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from kubectl_batch.domain.quoting import go_quote
+
 __all__ = [
     "DEFAULT_ZONE",
     "NEXT_SCHEDULE_DELTA",
@@ -402,13 +404,13 @@ def _load_zone(name: str) -> tzinfo:
     for part in name.split("/"):
         if part in (".", "..") or part.startswith("-") or not _ZONE_PART.fullmatch(part):
             raise ScheduleError(
-                f'time zone "{name}" is not a valid IANA zone name '
+                f"time zone {go_quote(name)} is not a valid IANA zone name "
                 "(the API allows only parts of 1-14 characters from A-Z a-z 0-9 . _ - +, "
                 'separated by "/")'
             )
     if name.lower() == "local":
         raise ScheduleError(
-            f'time zone "{name}" is not allowed: the API requires an explicit IANA zone, '
+            f"time zone {go_quote(name)} is not allowed: the API requires an explicit IANA zone, "
             'not "Local"'
         )
     if name == "UTC":
@@ -416,7 +418,9 @@ def _load_zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (OSError, ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise ScheduleError(f'unknown time zone "{name}" (not in the IANA database)') from exc
+        raise ScheduleError(
+            f"unknown time zone {go_quote(name)} (not in the IANA database)"
+        ) from exc
 
 
 # --------------------------------------------------------------------------
@@ -449,19 +453,19 @@ def parse_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise ValueError(f'invalid duration "{text}"')
+        raise ValueError(f"invalid duration {go_quote(text)}")
     total = 0
     while s:
         if not (s[0] == "." or "0" <= s[0] <= "9"):
-            raise ValueError(f'invalid duration "{text}"')
+            raise ValueError(f"invalid duration {go_quote(text)}")
         # leadingInt
         i, v = 0, 0
         while i < len(s) and "0" <= s[i] <= "9":
             if v > (1 << 63) // 10:
-                raise ValueError(f'invalid duration "{text}"')
+                raise ValueError(f"invalid duration {go_quote(text)}")
             v = v * 10 + ord(s[i]) - 48
             if v > 1 << 63:
-                raise ValueError(f'invalid duration "{text}"')
+                raise ValueError(f"invalid duration {go_quote(text)}")
             i += 1
         pre = i > 0
         s = s[i:]
@@ -485,30 +489,30 @@ def parse_duration(text: str) -> int:
             post = i > 0
             s = s[i:]
         if not pre and not post:
-            raise ValueError(f'invalid duration "{text}"')
+            raise ValueError(f"invalid duration {go_quote(text)}")
         i = 0
         while i < len(s) and not (s[i] == "." or "0" <= s[i] <= "9"):
             i += 1
         if i == 0:
-            raise ValueError(f'missing unit in duration "{text}"')
+            raise ValueError(f"missing unit in duration {go_quote(text)}")
         unit_name, s = s[:i], s[i:]
         unit = _UNITS.get(unit_name)
         if unit is None:
-            raise ValueError(f'unknown unit "{unit_name}" in duration "{text}"')
+            raise ValueError(f"unknown unit {go_quote(unit_name)} in duration {go_quote(text)}")
         if v > (1 << 63) // unit:
-            raise ValueError(f'invalid duration "{text}"')
+            raise ValueError(f"invalid duration {go_quote(text)}")
         v *= unit
         if f > 0:
             v += int(float(f) * (float(unit) / scale))
             if v > 1 << 63:
-                raise ValueError(f'invalid duration "{text}"')
+                raise ValueError(f"invalid duration {go_quote(text)}")
         total += v
         if total > 1 << 63:
-            raise ValueError(f'invalid duration "{text}"')
+            raise ValueError(f"invalid duration {go_quote(text)}")
     if neg:
         return -total
     if total > (1 << 63) - 1:
-        raise ValueError(f'invalid duration "{text}"')
+        raise ValueError(f"invalid duration {go_quote(text)}")
     return total
 
 
@@ -679,7 +683,8 @@ class SpecSchedule(Schedule):
                     t = zone.date(y, mo, d, 0, 0, 0)
                 elif t in day_seen:
                     raise ScheduleLoopError(
-                        f'schedule "{self.expr}" in zone {zone.name}: robfig/cron loops forever '
+                        f"schedule {go_quote(self.expr)} in zone {zone.name}: "
+                        "robfig/cron loops forever "
                         f"looking for the run after {_to_datetime(ns).isoformat()} (in this zone "
                         f"time.Date cannot step past {y:04d}-{mo:02d}-{d:02d}), so "
                         "kube-controller-manager would hang on this CronJob"
@@ -851,10 +856,10 @@ class _FieldError(Exception):
 def _atoi(text: str) -> int:
     """robfig's mustParseInt: Go strconv.Atoi (ASCII digits, optional sign, int64), >= 0."""
     if not _GO_INT.fullmatch(text):
-        raise _FieldError(f'"{text}" is not a number')
+        raise _FieldError(f"{go_quote(text)} is not a number")
     n = int(text)
     if not -(1 << 63) <= n < 1 << 63:
-        raise _FieldError(f'"{text}" is out of range')
+        raise _FieldError(f"{go_quote(text)} is out of range")
     if n < 0:
         raise _FieldError(f"negative number {n} is not allowed")
     return n
@@ -867,7 +872,7 @@ def _int_or_name(text: str, b: _Bounds) -> int:
             return named
         if not _GO_INT.fullmatch(text):
             names = ", ".join(n.upper() for n in b.names)
-            raise _FieldError(f'"{text}" is neither a number nor one of {names}')
+            raise _FieldError(f"{go_quote(text)} is neither a number nor one of {names}")
     return _atoi(text)
 
 
@@ -887,7 +892,7 @@ def _get_range(expr: str, b: _Bounds) -> int:
         elif len(low_and_high) == 2:
             end = _int_or_name(low_and_high[1], b)
         else:
-            raise _FieldError(f'"{expr}" has too many "-"')
+            raise _FieldError(f'{go_quote(expr)} has too many "-"')
     if len(range_and_step) == 1:
         step = 1
     elif len(range_and_step) == 2:
@@ -897,7 +902,7 @@ def _get_range(expr: str, b: _Bounds) -> int:
         if step > 1:
             extra = 0
     else:
-        raise _FieldError(f'"{expr}" has too many "/"')
+        raise _FieldError(f'{go_quote(expr)} has too many "/"')
     if start < b.lo:
         raise _FieldError(f"value {start} is below the minimum {b.lo} (allowed {b.lo}-{b.hi})")
     # (robfig only checks end > max; a start > max then fails as start > end.
@@ -908,10 +913,10 @@ def _get_range(expr: str, b: _Bounds) -> int:
         raise _FieldError(f"value {high} is above the maximum {b.hi} (allowed {b.lo}-{b.hi}){hint}")
     if start > end:
         raise _FieldError(
-            f'range "{expr}" starts after it ends (wrap-around ranges are not supported)'
+            f"range {go_quote(expr)} starts after it ends (wrap-around ranges are not supported)"
         )
     if step == 0:
-        raise _FieldError(f'step in "{expr}" must be a positive number')
+        raise _FieldError(f"step in {go_quote(expr)} must be a positive number")
     return _bits(start, end, step) | extra
 
 
@@ -938,11 +943,14 @@ def _parse_field(text: str, b: _Bounds, expr: str) -> int:
             for pattern, feature in _UNSUPPORTED:
                 if re.fullmatch(pattern, part):
                     raise ScheduleError(
-                        f'schedule "{expr}": {b.name} field "{text}" is not supported: '
+                        f"schedule {go_quote(expr)}: {b.name} field {go_quote(text)} "
+                        "is not supported: "
                         f"{feature} is not part of the 5-field robfig/cron syntax "
                         "the CronJob API uses"
                     ) from None
-            raise ScheduleError(f'schedule "{expr}": {b.name} field "{text}": {err}') from None
+            raise ScheduleError(
+                f"schedule {go_quote(expr)}: {b.name} field {go_quote(text)}: {err}"
+            ) from None
     return bits
 
 
@@ -967,7 +975,7 @@ def _parse_schedule(expr: str) -> Schedule:
         raise ScheduleError("schedule is empty")
     if "TZ" in expr:
         raise ScheduleError(
-            f'schedule "{expr}": TZ= and CRON_TZ= are not allowed in the schedule '
+            f"schedule {go_quote(expr)}: TZ= and CRON_TZ= are not allowed in the schedule "
             "(the API rejects them; set spec.timeZone instead)"
         )
     if expr.startswith("@"):
@@ -980,7 +988,7 @@ def _parse_schedule(expr: str) -> Schedule:
         elif len(fields) == 1 and fields[0].startswith("@"):
             hint = "; descriptors like @daily must not have leading spaces"
         raise ScheduleError(
-            f'schedule "{expr}": expected exactly 5 fields '
+            f"schedule {go_quote(expr)}: expected exactly 5 fields "
             f"(minute hour day-of-month month day-of-week), found {len(fields)}{hint}"
         )
     minute, hour, dom, month, dow = (
@@ -999,13 +1007,14 @@ def _parse_descriptor(expr: str) -> Schedule:
             delay = parse_duration(text)
         except ValueError as err:
             raise ScheduleError(
-                f'schedule "{expr}": "{text}" is not a Go duration such as 90s, 15m or 1h30m '
+                f"schedule {go_quote(expr)}: {go_quote(text)} is not a Go duration "
+                "such as 90s, 15m or 1h30m "
                 f"({err})"
             ) from None
         delay = max(delay, _NS)
         return EverySchedule(expr, delay - delay % _NS)
     known = "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>"
-    raise ScheduleError(f'schedule "{expr}": unknown descriptor (supported: {known})')
+    raise ScheduleError(f"schedule {go_quote(expr)}: unknown descriptor (supported: {known})")
 
 
 # --------------------------------------------------------------------------

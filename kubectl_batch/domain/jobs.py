@@ -41,6 +41,7 @@ __all__ = [
     "RETRY_INDEXES_ANNOTATION",
     "RETRY_OF_LABEL",
     "SuspendWarning",
+    "UNBOUNDED_BACKOFF_LIMIT",
     "LEGACY_CONTROLLER_UID_LABEL",
     "JobSummary",
     "Lineage",
@@ -49,6 +50,7 @@ __all__ = [
     "find_condition",
     "has_backoff_limit_per_index",
     "has_job_condition",
+    "has_job_wide_backoff_limit",
     "has_tracking_finalizer",
     "is_indexed",
     "is_job_finished",
@@ -65,6 +67,7 @@ __all__ = [
     "owner_cronjob",
     "pod_completion_index",
     "read_lineage",
+    "reason_words",
     "suspend_warning",
 ]
 
@@ -180,6 +183,18 @@ def has_backoff_limit_per_index(job: Obj) -> bool:
     return _spec(job).get("backoffLimitPerIndex") is not None
 
 
+#: The API server's default ``backoffLimit`` when ``backoffLimitPerIndex`` is set
+#: (MaxInt32): no Job-wide limit, only the per-index one.
+UNBOUNDED_BACKOFF_LIMIT = 2**31 - 1
+
+
+def has_job_wide_backoff_limit(job: Obj) -> bool:
+    """False when only ``backoffLimitPerIndex`` limits retries (``backoffLimit`` is then
+    MaxInt32, the API server's default for such Jobs)."""
+    limit = _spec(job).get("backoffLimit", 6)
+    return not (has_backoff_limit_per_index(job) and limit == UNBOUNDED_BACKOFF_LIMIT)
+
+
 def only_replace_failed_pods(job: Obj) -> bool:
     """``onlyReplaceFailedPods``: ``podReplacementPolicy: Failed`` or a podFailurePolicy."""
     spec = _spec(job)
@@ -242,6 +257,38 @@ def _reason(job: Obj, status: str) -> tuple[str | None, str | None]:
         if c is not None and c.get("status") == "True":
             return None, c.get("message") or None
     return None, None
+
+
+# The Job controller's condition reasons in the words a table cell has room for.
+_REASON_WORDS = {
+    "BackoffLimitExceeded": "backoff limit",
+    "DeadlineExceeded": "deadline",
+    "FailedIndexes": "failed indexes",
+    "MaxFailedIndexesExceeded": "max failed indexes",
+    "PodFailurePolicy": "pod failure policy",
+    "SuccessPolicy": "success policy",
+    "CompletionsReached": "completions reached",
+    "JobSuspended": "suspended",
+}
+# A reason that only says again what its status says.
+_SAYS_NOTHING = {
+    ("Complete", "CompletionsReached"),
+    ("SuccessCriteriaMet", "CompletionsReached"),
+    ("Suspended", "JobSuspended"),
+}
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def reason_words(status: str, reason: str | None) -> str | None:
+    """The reason behind a Job's ``status`` in a few lower-case words (``backoff limit``,
+    ``deadline``, ``success policy``), or None when it adds nothing to the status (a
+    Complete Job's CompletionsReached). A reason this does not know is split into words."""
+    if not reason or (status, reason) in _SAYS_NOTHING:
+        return None
+    known = _REASON_WORDS.get(reason)
+    if known is not None:
+        return known
+    return _WORD_START.sub(" ", reason).lower()
 
 
 def _cronjob_controller_ref(obj: Obj) -> Obj | None:

@@ -195,7 +195,12 @@ class ClusterCache:
         self._states: dict[str, WatchState] = {
             r.kind: WatchState(r.kind, Phase.CONNECTING, clock()) for r in self.resources
         }
-        self._reflectors = [_Reflector(self, r) for r in self.resources]
+        self._reflectors = [self._feeder(r) for r in self.resources]
+
+    def _feeder(self, resource: Resource) -> _Reflector:
+        """The thread that keeps ``resource`` current through ``_replace``, ``_apply`` and
+        ``_set_state``: a reflector on the API server (a replay gives its own)."""
+        return _Reflector(self, resource)
 
     # -- life ------------------------------------------------------------------------
     def start(self) -> ClusterCache:

@@ -105,6 +105,11 @@ def parse_request_timeout(value: str | None) -> float | None:
     """kubectl's --request-timeout: "0" means none; "30", "30s", "1m", "1h30m" are accepted."""
     if value is None or value.strip() in ("", "0"):
         return None
+    return parse_duration(value, "--request-timeout") or None
+
+
+def parse_duration(value: str, flag: str) -> float:
+    """A Go-style duration of a flag ("30", "30s", "1m", "1h30m", "500ms") in seconds."""
     text = value.strip()
     if text.isdigit():
         return float(text)
@@ -118,15 +123,13 @@ def parse_request_timeout(value: str | None) -> float | None:
             continue
         unit = "ms" if text.startswith("ms", i) else ch
         if unit not in units or not number:
-            raise ConfigError(
-                f'invalid --request-timeout "{value}": use a duration such as 30s, 1m or 0'
-            )
+            raise ConfigError(f'invalid {flag} "{value}": use a duration such as 30s, 1m or 0')
         total += float(number) * units[unit]
         number = ""
         i += len(unit)
-    if number:
-        raise ConfigError(f'invalid --request-timeout "{value}": a unit (s, m, h) is missing')
-    return total or None
+    if number or not text:
+        raise ConfigError(f'invalid {flag} "{value}": a unit (s, m, h) is missing')
+    return total
 
 
 def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str] | None = None) -> list[Path]:

@@ -135,22 +135,29 @@ def slim_pod(pod: Obj) -> Obj:
     }
 
 
+def _slim_job_spec(spec: Obj) -> Obj:
+    """A Job spec whose pod template keeps only its restartPolicy and container names."""
+    if not spec.get("template"):
+        return spec
+    pod_spec = spec["template"].get("spec") or {}
+    return {
+        **spec,
+        "template": {
+            "spec": {
+                "restartPolicy": pod_spec.get("restartPolicy"),
+                "containers": [_pick(c, ("name",)) for c in pod_spec.get("containers") or ()],
+            }
+        },
+    }
+
+
 def slim_job(job: Obj) -> Obj:
     """A Job without its pod template's spec (the pods' own specs say what ran; rerun and
     retry GET the Job) and without managed fields."""
     job = slim_object(job)
     spec = job.get("spec")
     if spec and spec.get("template"):
-        pod_spec = spec["template"].get("spec") or {}
-        job["spec"] = {
-            **spec,
-            "template": {
-                "spec": {
-                    "restartPolicy": pod_spec.get("restartPolicy"),
-                    "containers": [_pick(c, ("name",)) for c in pod_spec.get("containers") or ()],
-                }
-            },
-        }
+        job["spec"] = _slim_job_spec(spec)
     status = job.get("status")
     if status and status.get("conditions"):
         job["status"] = {
@@ -158,6 +165,20 @@ def slim_job(job: Obj) -> Obj:
             "conditions": [_pick(c, _CONDITION) for c in status["conditions"]],
         }
     return job
+
+
+def slim_cronjob(cronjob: Obj) -> Obj:
+    """A CronJob whose jobTemplate is projected as a Job's is (trigger GETs the CronJob):
+    no pod spec, so no environment values or commands are kept (or recorded)."""
+    cronjob = slim_object(cronjob)
+    spec = cronjob.get("spec")
+    template = (spec or {}).get("jobTemplate")
+    if spec and template and template.get("spec"):
+        cronjob["spec"] = {
+            **spec,
+            "jobTemplate": {**template, "spec": _slim_job_spec(template["spec"])},
+        }
+    return cronjob
 
 
 _MANAGED_FIELDS = b',"managedFields":['
@@ -223,7 +244,9 @@ class Resource:
 
 
 JOBS = Resource("Job", "jobs", "/apis/batch/v1", slim=slim_job, prepare=drop_managed_fields)
-CRONJOBS = Resource("CronJob", "cronjobs", "/apis/batch/v1", prepare=drop_managed_fields)
+CRONJOBS = Resource(
+    "CronJob", "cronjobs", "/apis/batch/v1", slim=slim_cronjob, prepare=drop_managed_fields
+)
 PODS = Resource(
     "Pod",
     "pods",

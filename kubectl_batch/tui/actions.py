@@ -14,20 +14,16 @@ from textual import work
 from textual.message import Message
 
 from kubectl_batch.domain.jobs import jobs_by_cronjob
-from kubectl_batch.tui.scope import Scope
+from kubectl_batch.kube.errors import describe
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from kubectl_batch.kube.actions.delete import DeletePlan, DeleteTarget
+    from kubectl_batch.tui.ports import HostApp
+    from kubectl_batch.tui.screens.base import Selection
 
-    _AppBase = App
+    _AppBase = HostApp
 else:
     _AppBase = object
-
-
-def describe_error(exc: BaseException) -> str:
-    from kubectl_batch.commands.errors import describe
-
-    return describe(exc)
 
 
 class ActionFinished(Message):
@@ -37,7 +33,7 @@ class ActionFinished(Message):
 
 
 class DeletePlanned(Message):
-    def __init__(self, plan: Any) -> None:
+    def __init__(self, plan: DeletePlan) -> None:
         super().__init__()
         self.plan = plan
 
@@ -45,12 +41,6 @@ class DeletePlanned(Message):
 class ActionRunner(_AppBase):
     """Runs cluster actions and delete plans, and reports their outcome. Mixed into the
     App: uses its ``kube``, ``client``, ``cache``, ``scope`` and ``poke``."""
-
-    kube: Any
-    client: Any
-    cache: Any
-    scope: Scope
-    poke: Callable[[], None]
 
     def perform(self, title: str, call: Callable[[Any, Any], Any]) -> None:
         """Run a cluster action in the exclusive action worker; its outcome is notified."""
@@ -62,7 +52,7 @@ class ActionRunner(_AppBase):
         try:
             result = call(self.kube, self.client)
         except Exception as exc:  # noqa: BLE001 - every failure is reported, in one place
-            self.post_message(ActionFinished(title, [], describe_error(exc)))
+            self.post_message(ActionFinished(title, [], describe(exc)))
             return
         results = result if isinstance(result, list) else [result]
         self.post_message(ActionFinished(title, results, None))
@@ -86,24 +76,30 @@ class ActionRunner(_AppBase):
     def report_error(self, title: str, error: str) -> None:
         self.notify(error, title=title, severity="error", timeout=8, markup=False)
 
-    def plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
+    def plan_delete(
+        self, selector: str, kinds: tuple[str, ...], selection: Selection | None
+    ) -> None:
         self._plan_delete(selector, kinds, selection)
 
     @work(thread=True, exclusive=True, group="action", exit_on_error=False)
-    def _plan_delete(self, selector: str, kinds: tuple[str, ...], selection: Any) -> None:
+    def _plan_delete(
+        self, selector: str, kinds: tuple[str, ...], selection: Selection | None
+    ) -> None:
         try:
             actions = self.kube.actions
             if selector:
                 plan = actions.plan_delete(self.client, self.scope.namespace, selector, kinds)
+            elif selection is None:
+                raise ValueError("give a label selector: nothing is selected")
             else:
                 target = self._delete_target(actions, selection)
                 plan = actions.DeletePlan("", selection.namespace, (selection.kind,), (target,))
         except Exception as exc:  # noqa: BLE001
-            self.post_message(ActionFinished("Delete", [], describe_error(exc)))
+            self.post_message(ActionFinished("Delete", [], describe(exc)))
             return
         self.post_message(DeletePlanned(plan))
 
-    def _delete_target(self, actions: Any, selection: Any) -> Any:
+    def _delete_target(self, actions: Any, selection: Selection) -> DeleteTarget:
         """The selected Job or CronJob as a delete target, counted from the cache."""
         if selection.kind == "Job":
             pods, jobs = len(self.cache.pods_of(selection.uid)), 0

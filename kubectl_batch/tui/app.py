@@ -18,26 +18,29 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 from textual import work
 from textual._context import active_message_pump
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.clock import system_clock
+from kubectl_batch.domain.timeutil import format_duration
 from kubectl_batch.tui import failures
 from kubectl_batch.tui.actions import ActionRunner
-from kubectl_batch.tui.keymap import KEYS, bindings, key_display, load_keymap
+from kubectl_batch.tui.keymap import KEYS, KeyInfo, bindings, key_display, load_keymap
+from kubectl_batch.tui.ports import CacheView
 from kubectl_batch.tui.scope import Scope
 from kubectl_batch.tui.scope_switch import ScopeSwitcher
 from kubectl_batch.tui.screens.base import LiveScreen
+from kubectl_batch.tui.screens.help import HelpScreen
+from kubectl_batch.tui.screens.main import MainScreen
 from kubectl_batch.tui.services import Access, Kube, Permissions
 from kubectl_batch.tui.widgets.live_table import LiveTable
 
@@ -50,13 +53,14 @@ MIN_BUILD_GAP = 0.1
 #: gc thresholds once the first tables are up (Python's defaults: 700, 10, 10).
 QUIET_GC_THRESHOLDS = (20_000, 20, 20)
 
-OpenCache = Callable[[Any, Scope], Any]
+#: Opens (and starts) the cache of a scope through a client.
+OpenCache = Callable[[Any, Scope], CacheView]
 
 
 class Refreshed(Message):
     """A screen's model, built off the UI thread."""
 
-    def __init__(self, screen: LiveScreen, cache: Any, version: int, model: Any) -> None:
+    def __init__(self, screen: LiveScreen, cache: CacheView, version: int, model: Any) -> None:
         super().__init__()
         self.screen, self.cache, self.version, self.model = screen, cache, version, model
 
@@ -66,13 +70,6 @@ class PermissionAnswered(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PermissionAnswered)
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    id: str
-    display: str
-    description: str
 
 
 class BatchApp(ActionRunner, ScopeSwitcher, App):
@@ -96,15 +93,18 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         clock: Callable[[], datetime] = system_clock,
         keymap: dict[str, str] | None = None,
         keymap_warnings: Iterable[str] = (),
+        theme: str | None = None,
+        remember_theme: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
+        self._start_theme, self._remember_theme = theme, remember_theme
         self.client, self.scope = client, scope
         self.clock = clock
-        self.kube = kube if kube is not None else Kube()
+        self.kube: Kube = kube if kube is not None else Kube()
         self._open_cache, self._connect, self._contexts = open_cache, connect, contexts
         self._user_keymap = dict(keymap or {})
         self._keymap_warnings = list(keymap_warnings)
-        self.cache: Any = None
+        self._cache: CacheView | None = None
         self._target: LiveScreen | None = None
         self._poke = threading.Event()  # rebuild even if the cache did not change
         self._wake = threading.Event()  # the refresher has something to look at
@@ -163,33 +163,55 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             return fn()
 
     def on_mount(self) -> None:
+        if self._start_theme:
+            self.theme = self._start_theme
+        if self._remember_theme is not None:
+            remember = self._remember_theme
+            self.theme_changed_signal.subscribe(self, lambda theme: remember(theme.name))
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
         for warning in self._keymap_warnings:
             self.notify(warning, title="Keymap", severity="warning", markup=False)
-        self.lend_terminal(self.client)
-        self._open(self.scope)
-        from kubectl_batch.tui.screens.main import MainScreen
-
+        self.open_scope(self.scope, client=self.client)
         self.push_screen(MainScreen())
         self.set_interval(1.0, self._tick)
         self._running = True
 
     def on_unmount(self) -> None:
-        if self.cache is not None:
-            self.cache.stop()
+        if self._cache is not None:
+            self._cache.stop()
 
-    def _open(self, scope: Scope) -> None:
-        old = self.cache
+    @property
+    def cache(self) -> CacheView:
+        """The cache of the open scope (there is one from mounting on)."""
+        if self._cache is None:
+            raise RuntimeError("no scope is open yet")
+        return self._cache
+
+    def open_scope(self, scope: Scope, client: Any = None) -> None:
+        """Look at ``scope`` (through ``client`` when it is another context's): a new cache,
+        permissions asked again, and the main screen (detail screens show the old scope's
+        objects). The one way a scope is opened: at start, and by every switch."""
+        if client is not None:
+            self.client = client
+            self.lend_terminal(client)
+        old = self._cache
         self.scope = scope
-        self.cache = self._open_cache(self.client, scope)
-        if hasattr(self.cache, "on_change") and self.cache.on_change is None:
-            self.cache.on_change = self._cluster_changed
+        cache = self._cache = self._open_cache(self.client, scope)
+        if hasattr(cache, "on_change") and cache.on_change is None:
+            cache.on_change = self._cluster_changed
         if old is not None:
             old.stop()
         self.shown_version = -1
         self._settled = False  # the new scope's first full tables are not shown yet
-        self._refresher(self.cache)
+        self._refresher(cache)
+        self.permissions.clear()
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.scope_changed()
+                self.follow_screen(screen)
 
     @property
     def can_switch_context(self) -> bool:
@@ -211,7 +233,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self._wake.set()
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _refresher(self, cache: Any) -> None:
+    def _refresher(self, cache: CacheView) -> None:
         worker = get_current_worker()
         seen: tuple[int, LiveScreen | None] = (-1, None)
         expires: datetime | None = None
@@ -272,7 +294,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         gc.set_threshold(*QUIET_GC_THRESHOLDS)
 
     def _tick(self) -> None:
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return  # the app is closing: its screens are gone, its timer not yet
         if isinstance(screen, LiveScreen):
             try:
                 screen.tick(self.clock())
@@ -323,29 +348,15 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             self.pop_screen()
 
     # -- scope ----------------------------------------------------------------------------
-    def switch_scope(self, **changes: Any) -> None:
+    def switch_scope(self, **changes: str | None) -> None:
         """Look at another namespace or selector: a new cache for the new scope."""
         scope = Scope(
             context=changes.get("context", self.scope.context),
             namespace=changes.get("namespace", self.scope.namespace),
             selector=changes.get("selector", self.scope.selector),
         )
-        if scope == self.scope:
-            return
-        self._open(scope)
-        self.permissions.clear()
-        self._scope_changed()
-
-    def _scope_changed(self) -> None:
-        from kubectl_batch.tui.screens.main import MainScreen
-
-        # Detail screens show objects of the old scope: back to the main screen.
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
-            self.pop_screen()
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.scope_changed()
-                self.follow_screen(screen)
+        if scope != self.scope:
+            self.open_scope(scope)
 
     # -- permissions ------------------------------------------------------------------------
     def _can_i(self, access: Access) -> tuple[bool, str]:
@@ -382,20 +393,14 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            from kubectl_batch.tui.screens.main import MainScreen
-
             return not isinstance(self.screen, MainScreen)
         return True
 
     async def action_back(self) -> None:  # (async as App's: dispatched the same way)
-        from kubectl_batch.tui.screens.main import MainScreen
-
         if not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
             self.pop_screen()
 
     def action_help(self) -> None:
-        from kubectl_batch.tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -423,7 +428,7 @@ def _what(node: Any, doing: str) -> str:
     return f"{doing} the {type(node).__name__}"
 
 
-def _open_cluster_cache(client: Any, scope: Scope) -> Any:
+def _open_cluster_cache(client: Any, scope: Scope) -> CacheView:
     from kubectl_batch.kube.cache import ClusterCache
 
     return ClusterCache(client, scope.namespace, scope.selector).start()
@@ -433,6 +438,7 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
     """Open the UI on ``client`` for the scope of the command-line flags; ``reconnect``
     gives the client of another context with the same connection flags."""
     from kubectl_batch.kube.config import context_names
+    from kubectl_batch.tui.themes import save_theme, saved_theme
 
     scope = Scope(
         # With --server and no context, the server names where we look.
@@ -449,6 +455,67 @@ def run_app(client: Any, args: argparse.Namespace, reconnect: Callable[[str | No
         contexts=lambda: context_names(args.kubeconfig),
         keymap=keymap,
         keymap_warnings=warnings,
+        theme=getattr(args, "theme", None) or saved_theme(),
+        remember_theme=save_theme,
     )
+    app.run()
+    return app.return_code or 0
+
+
+class ReplayApp(BatchApp):
+    """The UI on a recording (kube/replay.py): its cache, clock and answers, no context to
+    switch to. Says so when it opens, and when the recording ends."""
+
+    def __init__(self, replay: Any, name: str, scope: Scope, **kwargs: Any) -> None:
+        super().__init__(
+            client=replay,
+            scope=scope,
+            open_cache=lambda replay, scope: replay.open_cache(scope.namespace, scope.selector),
+            kube=replay.kube,
+            clock=replay.clock,
+            **kwargs,
+        )
+        self.replay, self.recording_name = replay, name
+
+    def on_mount(self) -> None:  # (Textual calls BatchApp's too, after this)
+        self.call_after_refresh(self._announce)  # on the main screen, pushed meanwhile
+
+    def _announce(self) -> None:
+        recording, clock = self.replay.recording, self.replay.clock
+        speed = f", {clock.speed:g}× as fast" if clock.speed != 1 else ""
+        self.notify(
+            f"Replaying {self.recording_name}, recorded {recording.started:%Y-%m-%d %H:%M} UTC "
+            f"for {format_duration(recording.ended - recording.started)}{speed}. "
+            "Actions are disabled; logs are as recorded.",
+            title="Recording",
+            timeout=10,
+            markup=False,
+        )
+        left = clock.seconds_until(recording.ended)
+        if left < 86_400:  # (not for a replay slowed down to a standstill)
+            self.set_timer(left + 0.1, self._recording_ended)
+
+    def _recording_ended(self) -> None:
+        self.notify(
+            f"The recording ends here: its clock stopped at {self.clock():%H:%M:%S} UTC.",
+            title="Recording",
+            timeout=30,
+            markup=False,
+        )
+
+
+def replay_app(replay: Any, name: str, namespace: str | None, selector: str | None) -> BatchApp:
+    keymap, warnings = load_keymap()
+    return ReplayApp(
+        replay,
+        name,
+        Scope(context=f"replay of {name}", namespace=namespace, selector=selector),
+        keymap=keymap,
+        keymap_warnings=warnings,
+    )
+
+
+def run_replay(replay: Any, name: str, namespace: str | None, selector: str | None) -> int:
+    app = replay_app(replay, name, namespace, selector)
     app.run()
     return app.return_code or 0

@@ -31,6 +31,15 @@ class Key:
     label: str | None = None
 
 
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as the user has it now (after their keymap): shown in hints and help."""
+
+    id: str
+    display: str
+    description: str
+
+
 KEYS: dict[str, Key] = {
     k.id: k
     for k in (
@@ -114,10 +123,15 @@ def bindings(*ids: str) -> list[BindingType]:
     return out
 
 
-def keymap_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+def config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the user's settings live: ``$XDG_CONFIG_HOME/kubectl-batch`` (``~/.config``)."""
     env = os.environ if environ is None else environ
     base = Path(env.get("XDG_CONFIG_HOME") or Path(env.get("HOME", "~")) / ".config")
-    folder = base.expanduser() / "kubectl-batch"
+    return base.expanduser() / "kubectl-batch"
+
+
+def keymap_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+    folder = config_dir(environ)
     return [folder / "keymap.yaml", folder / "keymap.yml", folder / "keymap.toml"]
 
 

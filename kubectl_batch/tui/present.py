@@ -23,7 +23,12 @@ from kubectl_batch.domain.clock import Clock
 from kubectl_batch.domain.cronjobs import CronJobOutlook, CronState, cronjob_outlook
 from kubectl_batch.domain.index_progress import IndexState
 from kubectl_batch.domain.indexes import IndexSet
-from kubectl_batch.domain.jobs import JobSummary, is_pod_ready, pod_completion_index
+from kubectl_batch.domain.jobs import (
+    JobSummary,
+    is_pod_ready,
+    pod_completion_index,
+    reason_words,
+)
 from kubectl_batch.domain.timeutil import (
     UNKNOWN,
     format_countdown,
@@ -31,7 +36,7 @@ from kubectl_batch.domain.timeutil import (
     parse_time,
 )
 from kubectl_batch.tui.layout import Fit
-from kubectl_batch.tui.text import Cell, CellText, cell, clean, literal
+from kubectl_batch.tui.text import Cell, CellText, cell, clean, cut_words, literal
 
 Obj = dict[str, Any]
 
@@ -160,11 +165,49 @@ def _completions_cell(text: str, succeeded: int, failed: int, total: int | None)
     return Completions(text, succeeded, failed, total)
 
 
+class StatusCell:
+    """A STATUS cell with the reason behind it in words (``Failed backoff limit``): what
+    the column's width leaves of the reason is cut between words, with ``…``."""
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status: str, reason: str) -> None:
+        self.status, self.reason = status, reason
+
+    def line(self, width: int) -> Text:
+        return _status_line(self.status, self.reason, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.line(options.max_width)
+
+    @property
+    def plain(self) -> str:
+        return f"{self.status} {self.reason}"
+
+    def __str__(self) -> str:
+        return self.plain
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StatusCell):
+            return (self.status, self.reason) == (other.status, other.reason)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @lru_cache(maxsize=1024)
-def _status_cell(status: str, reason: str) -> Text:
-    cell = Text(status, STATUS_STYLE.get(status, ""), end="", no_wrap=True, overflow="ellipsis")
-    cell.append(" " + clean(reason), "dim")
-    return cell
+def _status_cell(status: str, reason: str) -> StatusCell:
+    return StatusCell(status, clean(reason))
+
+
+@lru_cache(maxsize=1024)
+def _status_line(status: str, reason: str, width: int) -> Text:
+    """The cell at a column width (shared, never changed once made)."""
+    line = Text(status, STATUS_STYLE.get(status, ""), end="", no_wrap=True, overflow="ellipsis")
+    room = width - len(status) - 1
+    if room > 0:
+        line.append(" " + cut_words(reason, room), "dim")
+    return line
 
 
 def age_text(since: datetime | None, now: datetime) -> str:
@@ -208,11 +251,12 @@ class JobRow:
             return Cell(f"retry in {countdown_text(self.backoff_until, now)}", "dark_orange")
         return Cell("retrying", "dark_orange")
 
-    def status(self) -> CellText:
+    def status(self) -> CellText | StatusCell:
         s = self.summary
-        if not s.reason:
+        reason = reason_words(s.status, s.reason)
+        if not reason:
             return Cell(s.status, STATUS_STYLE.get(s.status, ""))
-        return _status_cell(s.status, s.reason)
+        return _status_cell(s.status, reason)
 
     def completions(self) -> Completions:
         s = self.summary
@@ -373,7 +417,7 @@ POD_PHASE_STYLE = {
 
 
 #: What a table cell holds.
-TableCell = CellText | Completions
+TableCell = CellText | Completions | StatusCell
 
 
 @dataclass(frozen=True)

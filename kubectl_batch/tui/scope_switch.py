@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.message import Message
 
-from kubectl_batch.tui.actions import ActionFinished, describe_error
+from kubectl_batch.kube.errors import describe
+from kubectl_batch.tui.actions import ActionFinished
 from kubectl_batch.tui.scope import Scope
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from kubectl_batch.tui.ports import HostApp
 
-    _AppBase = App
+    _AppBase = HostApp
 else:
     _AppBase = object
 
@@ -39,21 +40,12 @@ class Listed(Message):
 
 
 class ScopeSwitcher(_AppBase):
-    """Namespace and context pickers. Mixed into the App: uses its ``kube``, ``client``,
-    ``cache``, ``scope``, ``switch_scope``, ``report_error`` and how it reopens a scope."""
+    """Namespace and context pickers. Mixed into the App: uses what it does as a
+    :class:`~kubectl_batch.tui.ports.Host` (its cache, scope, ``open_scope``...) and how it
+    connects to another context."""
 
-    kube: Any
-    client: Any
-    cache: Any
-    scope: Scope
     _connect: Callable[[str | None], Any] | None
     _contexts: Callable[[], list[str]] | None
-    permissions: Any
-    switch_scope: Callable[..., None]
-    report_error: Callable[[str, str], None]
-    _open: Callable[[Scope], None]
-    _scope_changed: Callable[[], None]
-    lend_terminal: Callable[[Any], None]
 
     def choose_namespace(self) -> None:
         self._list_namespaces()
@@ -64,7 +56,7 @@ class ScopeSwitcher(_AppBase):
             names = self.kube.namespaces(self.client)
             self.post_message(Listed("namespace", names))
         except Exception as exc:  # noqa: BLE001 - fall back to typing a name
-            self.post_message(Listed("namespace", [], describe_error(exc)))
+            self.post_message(Listed("namespace", [], describe(exc)))
 
     def choose_context(self) -> None:
         if self._contexts is not None:
@@ -76,7 +68,7 @@ class ScopeSwitcher(_AppBase):
         try:
             self.post_message(Listed("context", self._contexts()))
         except Exception as exc:  # noqa: BLE001
-            self.post_message(Listed("context", [], describe_error(exc)))
+            self.post_message(Listed("context", [], describe(exc)))
 
     def on_listed(self, message: Listed) -> None:
         from kubectl_batch.tui.screens.modals import ChoiceScreen, PromptScreen
@@ -130,11 +122,7 @@ class ScopeSwitcher(_AppBase):
             )
             self.post_message(Connected(client, scope))
         except Exception as exc:  # noqa: BLE001
-            self.post_message(ActionFinished(f"Context {context}", [], describe_error(exc)))
+            self.post_message(ActionFinished(f"Context {context}", [], describe(exc)))
 
     def on_connected(self, message: Connected) -> None:
-        self.client = message.client
-        self.lend_terminal(message.client)
-        self._open(message.scope)
-        self.permissions.clear()
-        self._scope_changed()
+        self.open_scope(message.scope, client=message.client)

@@ -85,6 +85,20 @@ def cell(value: object, style: str = "") -> Cell:
     return Cell(clean(value), style)
 
 
+def cut_words(text: str, width: int) -> str:
+    """``text`` in ``width`` cells: whole, or as many of its words as fit, then ``…``; a
+    word is never cut in two (just ``…`` when not even its first word fits)."""
+    if cell_len(text) <= width:
+        return text
+    kept = ""
+    for word in text.split(" "):
+        longer = f"{kept} {word}" if kept else word
+        if cell_len(longer) + 1 > width:
+            break
+        kept = longer
+    return kept + "…" if width > 0 else ""
+
+
 def lines(value: object) -> list[str]:
     """Multi-line untrusted text as cleaned lines."""
     return [clean(line) for line in str(value or "").splitlines()]

@@ -22,6 +22,7 @@ does: every namespace and object stays, and clients keep their kubeconfig. Only
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -56,7 +57,13 @@ def log(message: str) -> None:
 def build() -> dict[str, Path]:
     """Build every binary (skipped when cached) and return their paths."""
     env = dict(os.environ, KBT_CACHE=str(CACHE))
-    subprocess.run(["bash", str(HERE / "build.sh")], check=True, env=env, stdout=subprocess.DEVNULL)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # One build at a time, whatever the cluster: two builds share CACHE's scratch directory.
+    with open(CACHE / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            ["bash", str(HERE / "build.sh")], check=True, env=env, stdout=subprocess.DEVNULL
+        )
     v = versions()
     kube = CACHE / f"kubernetes-{v['KUBE_VERSION']}"
     kwok = CACHE / f"kwok-{v['KWOK_VERSION']}"
@@ -134,6 +141,10 @@ def up(recreate: bool = False) -> Path:
     with _locked():
         if recreate:
             log(f"deleting cluster {NAME} to re-create it")
+        elif _created() and _recorded_fingerprint() != fingerprint():
+            # Its KWOK stages or versions are not this checkout's: tests would meet the
+            # pod fates of another revision. Its data is throwaway test data.
+            log(f"cluster {NAME} was made from another kwok.yaml or versions.env: re-creating it")
         elif answers():
             log(f"reusing running cluster {NAME}")
             return KUBECONFIG
@@ -169,6 +180,7 @@ def _create(binaries: dict[str, Path]) -> Path:
         kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
         KUBECONFIG.unlink(missing_ok=True)
         raise SystemExit(f"test-cluster: kwokctl create cluster failed:\n{created.stderr}")
+    _fingerprint_file().write_text(fingerprint())
     kwokctl(binaries, "scale", "node", "--replicas=1")
     deadline = time.monotonic() + 120
     while not answers():
@@ -181,6 +193,26 @@ def _create(binaries: dict[str, Path]) -> Path:
             raise SystemExit("test-cluster: no default ServiceAccount within 2 minutes")
         time.sleep(1)
     return KUBECONFIG
+
+
+def fingerprint() -> str:
+    """What a cluster is made from that `kwokctl start` cannot change later: the KWOK stages
+    and the component versions."""
+    digest = hashlib.sha256()
+    for name in ("kwok.yaml", "versions.env"):
+        digest.update((HERE / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint_file() -> Path:
+    return CACHE / f"{NAME}.fingerprint"
+
+
+def _recorded_fingerprint() -> str:
+    try:
+        return _fingerprint_file().read_text().strip()
+    except OSError:
+        return ""
 
 
 def _created() -> bool:
@@ -207,6 +239,7 @@ def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
     started: list[str] = []
     deadline = time.monotonic() + timeout
     next_start = 0.0
+    freed_node_leases = False
     while True:
         dead = dead_components()
         if dead and time.monotonic() >= next_start:
@@ -221,8 +254,12 @@ def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
                 kwokctl(binaries, "start", "cluster", "--timeout=60s", check=False, timeout=90)
                 started += [c for c in dead if c not in started]
         if not dead_components() and answers() and _leases_renewed_since(since):
-            log(f"cluster {NAME} is back with its data")
-            return started
+            if "kwok-controller" not in started or _node_leases_renewed_since(since):
+                log(f"cluster {NAME} is back with its data")
+                return started
+            if not freed_node_leases:
+                _free_node_leases()
+                freed_node_leases = True
         if time.monotonic() > deadline:
             stopped = ", ".join(dead_components()) or "none"
             raise SystemExit(
@@ -234,20 +271,44 @@ def restart(binaries: dict[str, Path], timeout: float = 120) -> list[str]:
 
 
 def _leases_renewed_since(since: datetime) -> bool:
-    try:
-        out = kubectl("get", "leases", "-n", "kube-system", "-o", "json", check=False, timeout=10)
-    except subprocess.TimeoutExpired:
-        return False
-    if out.returncode != 0:
-        return False
-    renewed = {
-        lease["metadata"]["name"]: lease.get("spec", {}).get("renewTime")
-        for lease in json.loads(out.stdout).get("items", [])
-    }
-    return all(
-        renewed.get(name) and datetime.fromisoformat(renewed[name].replace("Z", "+00:00")) >= since
-        for name in LEASE_HOLDERS
+    renewed = _lease_renewals("kube-system")
+    return renewed is not None and all(
+        (when := renewed.get(name)) is not None and when >= since for name in LEASE_HOLDERS
     )
+
+
+def _node_leases_renewed_since(since: datetime) -> bool:
+    """The nodes' leases are held by the kwok controller running now: it plays their pods."""
+    renewed = _lease_renewals("kube-node-lease")
+    return bool(renewed) and all(when >= since for when in renewed.values())
+
+
+def _lease_renewals(namespace: str) -> dict[str, datetime] | None:
+    try:
+        out = kubectl("get", "leases", "-n", namespace, "-o", "json", check=False, timeout=10)
+    except subprocess.TimeoutExpired:
+        return None
+    if out.returncode != 0:
+        return None
+    return {
+        lease["metadata"]["name"]: datetime.fromisoformat(renew.replace("Z", "+00:00"))
+        for lease in json.loads(out.stdout).get("items", [])
+        if (renew := lease.get("spec", {}).get("renewTime"))
+    }
+
+
+def _free_node_leases() -> None:
+    """A restarted kwok controller comes with a new identity, finds its nodes' leases held
+    by its dead predecessor (for 200 s), fails to create them and never retries: its nodes'
+    pods then stay Pending. Delete the stale leases and start it once more, so that it
+    creates them (the caller's loop starts it again)."""
+    log("the nodes' leases are held by the previous kwok controller: handing them over")
+    kubectl("delete", "leases", "--all", "-n", "kube-node-lease", check=False)
+    proc = _process("kwok-controller")
+    if proc is not None:
+        os.kill(int(proc.name), 15)
+        while _runs(proc, "kwok-controller"):
+            time.sleep(0.05)
 
 
 COMPONENTS = (
@@ -354,6 +415,7 @@ def down() -> None:
     with _locked():
         kwokctl(binaries, "delete", "cluster", check=False, timeout=120)
         KUBECONFIG.unlink(missing_ok=True)
+        _fingerprint_file().unlink(missing_ok=True)
         _lock_file().unlink(missing_ok=True)
     log(f"deleted cluster {NAME}")
 

@@ -141,7 +141,26 @@ def test_up_restarts_the_whole_control_plane_and_keeps_the_data(own):
     assert "starting cluster" not in out
     assert_kept(own, "keep-2", before)
     assert set(pids(own)) == set(own.COMPONENTS)
+    # The new kwok controller holds the node's lease and plays pods again (a new one found
+    # the lease of its dead predecessor and left every pod Pending: CI, 2026-12-01).
+    k = Kubectl(own.KUBECONFIG, "keep-2")
+    k.wait_for(lambda: k.run("get", "sa", "default", check=False).returncode == 0, timeout=30)
+    k.apply(job_manifest("after-reboot"))
+    k.wait_for(lambda: k.job_condition("after-reboot", "Complete"), what="Complete")
     # An up with nothing dead reuses it.
+    assert "reusing running cluster" in cli(own, "up").stderr
+
+
+def test_up_recreates_a_cluster_made_from_another_kwok_yaml(own):
+    """KWOK's stages are fixed when a cluster is made: one kept from another revision of
+    tests/cluster (a CI machine's cache) would play that revision's pod fates."""
+    put_data(own, "keep-4")
+    own._fingerprint_file().write_text("made-from-another-kwok-yaml")
+    out = cli(own, "up").stderr
+    assert "made from another kwok.yaml" in out and "starting cluster" in out
+    k = Kubectl(own.KUBECONFIG)
+    assert k.run("get", "namespace", "keep-4", check=False, ns=False).returncode != 0
+    assert own._recorded_fingerprint() == own.fingerprint()
     assert "reusing running cluster" in cli(own, "up").stderr
 
 

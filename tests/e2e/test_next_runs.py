@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import yaml
 from conftest import cronjob_manifest
 
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -150,8 +151,72 @@ def test_after_replaces_now_for_live_cronjobs(kubectl, cluster, namespace):
 
 
 def test_names_not_found_fail_but_found_ones_print(kubectl, cluster, namespace):
-    kubectl.apply(cronjob("present", "0 0 * * *"))
+    kubectl.apply(cronjob("present", "0 0 * * *", timeZone="UTC"))  # (no warning to print)
     done = kubectl_batch_next_runs(cluster, namespace, "present", "absent")
     assert done.returncode == 1
     assert done.stdout.splitlines()[1].startswith("present ")
     assert done.stderr.strip() == 'error: cronjobs.batch "absent" not found'
+
+
+# --------------------------------------------------------------------------
+# Schedules in words and their warnings, on real CronJobs
+# --------------------------------------------------------------------------
+
+
+def test_a_cronjob_with_a_warning_shows_it(kubectl, cluster, namespace):
+    kubectl.apply(
+        cronjob("first-monday", "0 2 1-7 * 1", timeZone="Asia/Seoul"),
+        cronjob("clean", "0 9 * * 1-5", timeZone="Europe/Berlin"),
+    )
+    table = kubectl_batch_next_runs(cluster, namespace, "-o", "wide")
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert "DESCRIPTION" in header
+    row = next(r for r in rows if r.startswith("first-monday "))
+    assert row.endswith("At 02:00, between day 1 and 7 of the month, or on any Monday (Asia/Seoul)")
+    warnings = table.stderr.splitlines()
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        f"Warning: cronjob {namespace}/first-monday: both day fields are restricted, "
+        "so it fires when EITHER matches"
+    )
+    items = next_runs(cluster, namespace)
+    assert [f["code"] for f in items["first-monday"]["findings"]] == ["DayFieldsEither"]
+    assert items["clean"]["findings"] == []
+    assert kubectl_batch_next_runs(cluster, namespace, "--strict").returncode == 1
+
+
+# Schedules and zones the API server must judge as `next-runs -f` does.
+VERDICTS = [
+    ("0 2 1-7 * 1", None),
+    ("0 0 L * *", None),
+    ("0 0 * * 1#1", None),
+    ("0 0 * * 7", None),
+    ("0 0 0 * * *", None),
+    ("CRON_TZ=UTC 0 0 * * *", None),
+    ("@hourly\n", None),
+    ("0 0 * * *\t", None),
+    ("0\u200b 0 * * *", None),
+    ("@every 90m", None),
+    ("0 0 * * *", "Asia/Seoul\u200b"),
+    ("0 0 * * *", "Mars/Base"),
+    ("0 0 * * *", "America/New_York"),
+]
+
+
+def test_f_rejects_exactly_what_the_api_server_rejects(kubectl, cluster, namespace, tmp_path):
+    for i, (schedule, zone) in enumerate(VERDICTS):
+        spec = {"timeZone": zone} if zone else {}
+        obj = cronjob(f"verdict-{i}", schedule, **spec)
+        path = tmp_path / f"cj{i}.yaml"
+        path.write_text(yaml.safe_dump(obj))
+        server = kubectl.run("apply", "--dry-run=server", "-f", str(path), check=False)
+        ours = subprocess.run(
+            [sys.executable, "-m", "kubectl_batch", "next-runs", "-f", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert (ours.returncode == 0) == (server.returncode == 0), (schedule, zone, server.stderr)
+        errors = [line for line in ours.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == (0 if server.returncode == 0 else 1), ours.stderr

@@ -70,6 +70,8 @@ NEXT_RUNS_JSON = {
             "timeZone": "Europe/Berlin",
             "suspend": False,
             "nextRuns": ["2026-03-27T08:00:00Z", "2026-03-30T07:00:00Z", "2026-03-31T07:00:00Z"],
+            "description": "At 09:00, Monday through Friday (Europe/Berlin)",
+            "findings": [],
         }
     ]
 }
@@ -287,6 +289,14 @@ def check_kubectl_batch(root: Path, env: dict[str, str]) -> None:
     store = root / "store" / "batch" / f"v{__version__}"
     assert list((store / "lib" / "kubectl_batch").glob("__pycache__/cli.*.pyc"))
 
+    # The caveats' link for completion; then kubectl completes `kubectl batch retry<TAB>`.
+    (root / "bin" / "kubectl_complete-batch").symlink_to(store / "kubectl_complete-batch")
+    done = run(["kubectl", "__complete", "batch", "retry"], env)
+    assert done.stdout.splitlines() == [
+        "retry-failed\tre-run only the failed indexes of a finished Indexed Job",
+        ":4",
+    ], done.stdout
+
 
 def test_kubectl_batch_installed_from_local_manifest(krew_tools, built, tmp_path):
     archive, manifest = built
@@ -342,7 +352,7 @@ sys.path.insert(0, {str(lib)!r})
 import kubectl_batch
 names = [m.name for m in pkgutil.walk_packages(kubectl_batch.__path__, "kubectl_batch.")
          if not m.name.endswith(".__main__")]
-names += ["textual.app", "rich.console", "yaml", "urllib3", "humanize", "tzdata"]
+names += ["textual.app", "rich.console", "yaml", "urllib3", "tzdata", "cron_descriptor"]
 print(json.dumps({{n: importlib.import_module(n).__file__ for n in names}}))
 """
     done = run([sys.executable, "-I", "-S", "-c", code], {"PATH": os.environ["PATH"]})

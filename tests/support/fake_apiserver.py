@@ -59,7 +59,14 @@ def cronjob(name: str, namespace: str = "default") -> dict:
             "resourceVersion": "5",
             "creationTimestamp": "2026-01-01T00:00:00Z",
         },
-        "spec": {"schedule": "0 3 * * *", "suspend": False, "jobTemplate": {"spec": {}}},
+        # A zone and a deadline: next-runs has no warning for it (its stderr is the tests').
+        "spec": {
+            "schedule": "0 3 * * *",
+            "timeZone": "UTC",
+            "startingDeadlineSeconds": 3600,
+            "suspend": False,
+            "jobTemplate": {"spec": {}},
+        },
         "status": {},
     }
 

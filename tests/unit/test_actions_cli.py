@@ -14,7 +14,6 @@ import pytest
 
 from kubectl_batch.cli import build_parser, main
 from kubectl_batch.commands import actions as cmd
-from kubectl_batch.commands.errors import describe
 from kubectl_batch.domain.indexes import IndexSet
 from kubectl_batch.domain.jobs import (
     COMPLETION_INDEX_ANNOTATION,
@@ -26,6 +25,7 @@ from kubectl_batch.kube import actions
 from kubectl_batch.kube.actions import ActionError
 from kubectl_batch.kube.actions.common import target_of
 from kubectl_batch.kube.client import ApiError
+from kubectl_batch.kube.errors import describe
 
 SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 SSR = "/apis/authentication.k8s.io/v1/selfsubjectreviews"

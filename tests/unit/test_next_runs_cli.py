@@ -46,6 +46,8 @@ def test_json_is_the_documented_shape(capsys):
                     "2026-03-30T07:00:00Z",
                     "2026-03-31T07:00:00Z",
                 ],
+                "description": "At 09:00, Monday through Friday (Europe/Berlin)",
+                "findings": [],
             }
         ]
     }
@@ -61,8 +63,9 @@ def test_table_shows_local_times_with_offsets(capsys):
     code, out, _ = run(
         capsys, "--schedule", "0 9 * * 1-5", "--time-zone", "Europe/Berlin", "--after", AFTER
     )
-    header, row = out.splitlines()
+    header, row, words = out.splitlines()
     assert header.split() == ["SCHEDULE", "TIMEZONE", "NEXT", "RUNS"]
+    assert words == "At 09:00, Monday through Friday (Europe/Berlin)"
     assert "2026-03-27 09:00+01:00, 2026-03-30 09:00+02:00, 2026-03-31 09:00+02:00" in row
     assert "in 8h" in row
 
@@ -176,3 +179,97 @@ def test_live_table(capsys, cluster):
     assert [r.split()[1] for r in rows] == ["hourly", "berlin", "bad", "paused"]
     assert "2026-03-27 09:00+01:00" in rows[1] and "<invalid>" in rows[2]
     assert "<suspended>" in rows[3]
+
+
+# --------------------------------------------------------------------------
+# descriptions, findings, one-line errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "quoted"),
+    [
+        (["--schedule", "@hourly\n"], r'"@hourly\n"'),
+        (["--schedule", "0 0 * *\n*\n*"], r'"0 0 * *\n*\n*"'),
+        (["--schedule", "0\u200b 0 * * *"], r'"0\u200b 0 * * *"'),
+        (["--schedule", "0 0 L * *\r"], r'"0 0 L * *\r"'),
+        (["--schedule", "\n"], r'"\n"'),
+        (["--schedule", "@every 1\u00a0h"], r'"1\u00a0h"'),
+        (["--schedule", "0 0 * * *", "--time-zone", "Asia/Seoul\n"], r'"Asia/Seoul\n"'),
+        (["--schedule", "0 0 * * *", "--time-zone", "Asia/\u200bSeoul"], r'"Asia/\u200bSeoul"'),
+        (["--schedule", "0 0 * * *", "--time-zone", "Europe/Berlin\xa0"], r'"Europe/Berlin\u00a0"'),
+        (
+            ["--schedule", "* * * * *", "--after", "2026-03-27T00:00:00Z\n"],
+            r'"2026-03-27T00:00:00Z\n"',
+        ),
+    ],
+)
+def test_an_error_quotes_the_input_as_go_does_and_stays_one_line(capsys, args, quoted):
+    code, out, err = run(capsys, *args)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert quoted in err
+
+
+def test_a_rejected_schedule_gets_the_nearest_supported_form(capsys):
+    code, _, err = run(capsys, "--schedule", "0 0 * * 1#1")
+    assert code == 1
+    assert err.startswith('error: schedule "0 0 * * 1#1": day-of-week field "1#1" is not supported')
+    assert "nearest supported form: `0 0 1-7 * *` and exit early unless it is Monday" in err
+
+
+def test_offline_warns_on_stderr_and_describes_in_json(capsys):
+    args = ["--schedule", "0 2 1-7 * 1", "--time-zone", "Asia/Seoul", "--after", AFTER]
+    code, out, err = run(capsys, *args)
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "At 02:00, between day 1 and 7 of the month, or on any Monday (Asia/Seoul)"
+    )
+    assert err.startswith("Warning: both day fields are restricted, so it fires when EITHER")
+    assert err.count("\n") == 1
+    code, out, _ = run(capsys, *args, "-o", "json")
+    (item,) = json.loads(out)["items"]
+    assert item["description"].endswith("or on any Monday (Asia/Seoul)")
+    assert [f["code"] for f in item["findings"]] == ["DayFieldsEither"]
+    assert run(capsys, *args, "--strict")[0] == 1
+    assert run(capsys, "--schedule", "0 2 1-7 * *", "--time-zone", "UTC", "--strict")[0] == 0
+
+
+def test_live_wide_has_a_description_column_and_warnings_on_stderr(capsys, cluster):
+    code, out, err = run(capsys, "-A", "--after", AFTER, "-o", "wide")
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert "DESCRIPTION" in header
+    assert rows[1].endswith("At 09:00, Monday through Friday (Europe/Berlin)")
+    assert "<invalid>" in rows[2]  # bad: 0 0 L * *
+    lines = err.splitlines()
+    assert lines[0].startswith(
+        "Warning: cronjobs etl/hourly, ml/paused: no spec.timeZone: the kube-controller-manager's"
+    )
+    assert any(
+        line.startswith('error: cronjob etl/bad: schedule "0 0 L * *"')
+        and "nearest supported form: `0 0 28-31 * *`" in line
+        for line in lines
+    )
+
+
+def test_live_json_items_carry_description_and_findings(capsys, cluster):
+    _, out, _ = run(capsys, "-A", "--after", AFTER, "-o", "json")
+    items = {i["name"]: i for i in json.loads(out)["items"]}
+    assert items["berlin"]["description"] == "At 09:00, Monday through Friday (Europe/Berlin)"
+    assert items["berlin"]["findings"] == []
+    assert items["bad"]["description"] is None
+    assert [f["level"] for f in items["bad"]["findings"]] == ["error"]
+    assert [f["code"] for f in items["hourly"]["findings"]] == ["NoTimeZone"]
+
+
+def test_the_same_warning_for_many_cronjobs_is_one_line(capsys, monkeypatch):
+    client = FakeClient([[_cronjob(f"c{i}", f"{i} * * * *") for i in range(5)]])
+    monkeypatch.setattr("kubectl_batch.commands.connect.connect", lambda args: client)
+    code, _, err = run(capsys, "--after", AFTER)
+    assert code == 0
+    assert err.splitlines() == [
+        "Warning: cronjobs etl/c1, etl/c2, etl/c3 and 2 more: no spec.timeZone: the "  # by next run
+        "kube-controller-manager's own zone decides when it fires (UTC on almost every "
+        "cluster); set spec.timeZone to be sure"
+    ]

@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from fixtures.tui_fakes import recorded
 
 from kubectl_batch.domain.backoff import index_backoffs, job_backoff, next_pod_time
+from kubectl_batch.domain.cronjobs import cronjob_outlook
 from kubectl_batch.domain.index_progress import index_progress
 from kubectl_batch.domain.jobs import JobSummary, is_indexed
-from kubectl_batch.kube.resources import drop_managed_fields, slim_job, slim_pod
+from kubectl_batch.kube.resources import drop_managed_fields, slim_cronjob, slim_job, slim_pod
 from kubectl_batch.tui.present import pod_row
 
 NOW = datetime(2026, 3, 9, 13, tzinfo=timezone.utc)
@@ -112,6 +113,23 @@ def test_job_projection_drops_the_pod_template_spec_only():
             "containers": [{"name": n} for n in names],
         }
     }
+
+
+def test_cronjob_projection_drops_the_job_templates_pod_spec_only():
+    for cronjob in recorded()["cronjobs"]:
+        slim = slim_cronjob(copy.deepcopy(cronjob))
+        assert cronjob_outlook(slim, NOW, 5) == cronjob_outlook(cronjob, NOW, 5)
+        template = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        kept = slim["spec"]["jobTemplate"]["spec"]["template"]
+        assert kept == {
+            "spec": {
+                "restartPolicy": template["restartPolicy"],
+                "containers": [{"name": c["name"]} for c in template["containers"]],
+            }
+        }
+        assert {k: v for k, v in slim["spec"].items() if k != "jobTemplate"} == {
+            k: v for k, v in cronjob["spec"].items() if k != "jobTemplate"
+        }
 
 
 def _go_json(obj: dict) -> bytes:

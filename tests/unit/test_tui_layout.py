@@ -208,13 +208,17 @@ async def test_the_job_spec_line_wraps_under_its_value_and_unwraps_when_wider():
         lines = header_lines(app)
         spec = next(i for i, line in enumerate(lines) if line.startswith("spec "))
         assert lines[spec].endswith("mode Indexed")
-        assert lines[spec + 1] == " " * 14 + "backoffLimit 2147483647  backoffLimitPerIndex 1"
+        # backoffLimit is MaxInt32 (the API server's default with a per-index limit): said
+        # in words, not as a number.
+        assert lines[spec + 1] == " " * 14 + "backoffLimitPerIndex 1 (no Job-wide backoffLimit)"
         assert all(len(line) <= 78 for line in lines)
         await pilot.resize_terminal(200, 50)
         await pilot.pause(0.3)
         lines = header_lines(app)
         assert any(
-            line.startswith("spec ") and line.endswith("backoffLimitPerIndex 1") for line in lines
+            line.startswith("spec ")
+            and line.endswith("backoffLimitPerIndex 1 (no Job-wide backoffLimit)")
+            for line in lines
         )
 
 

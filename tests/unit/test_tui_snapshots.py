@@ -126,6 +126,22 @@ def test_yaml(snap_compare):
     assert snap(snap_compare, choose("etl-daily"), "y")
 
 
+def test_main_screen_no_color(snap_compare, monkeypatch):
+    # NO_COLOR (no-color.org): Textual draws the whole UI in monochrome; the states stay
+    # apart by their words and symbols.
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap(snap_compare, choose("render-frames"), app=make_app())
+
+
+def test_job_detail_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap(snap_compare, choose("render-frames"), "enter", app=make_app())
+
+
+def test_main_screen_light_theme(snap_compare):
+    assert snap(snap_compare, choose("render-frames"), app=make_app(theme="textual-light"))
+
+
 @pytest.fixture
 def no_remembered_group(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))

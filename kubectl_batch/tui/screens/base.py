@@ -34,7 +34,7 @@ from kubectl_batch.tui.services import Access
 from kubectl_batch.tui.text import clean, literal
 
 if TYPE_CHECKING:
-    from kubectl_batch.tui.app import BatchApp
+    from kubectl_batch.tui.ports import CacheView, HostApp
 
 Obj = dict[str, Any]
 
@@ -48,9 +48,9 @@ def header_columns(screen: Screen, header: Widget) -> int:
 class LiveScreen(Screen):
     """A screen whose content comes from the cluster cache."""
 
-    app: BatchApp
+    app: HostApp
 
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> Any:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> Any:
         """Compute this screen's model from the cache. Runs in a worker thread."""
         raise NotImplementedError
 
@@ -215,8 +215,15 @@ class ObjectActions(_ObjectActionsBase):
                 if text:
                     text.append(" · ", "dim")
                 text.append(keys[action].display, "bold")
-                text.append(" " + clean(reasons[action]), "dim")
+                text.append(f": cannot {self._verb(action, sel)}: {clean(reasons[action])}", "dim")
         return text
+
+    @staticmethod
+    def _verb(action: str, sel: Selection | None) -> str:
+        """What the key would do, for the hint's sentence ("cannot resume: ...")."""
+        if action == "suspend":
+            return "resume" if sel is not None and is_suspended(sel.obj) else "suspend"
+        return {"logs": "show logs", "retry": "retry", "delete": "delete"}.get(action, action)
 
     def update_hint(self) -> None:
         """Re-check the keys and the hint line, but only when what is available changed:

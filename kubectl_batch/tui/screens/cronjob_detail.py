@@ -3,16 +3,19 @@ its Jobs, and why runs were missed or skipped when the controller's events say s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from kubectl_batch.domain.cron import ScheduleError, parse_schedule
+from kubectl_batch.domain.cron_warnings import Finding, cronjob_findings
+from kubectl_batch.domain.cron_words import describe_schedule
 from kubectl_batch.domain.cronjobs import CronJobOutlook, cronjob_outlook, owned_jobs
 from kubectl_batch.domain.timeutil import format_countdown
 from kubectl_batch.tui.present import (
@@ -36,6 +39,9 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
+
 Obj = dict[str, Any]
 NEXT_RUNS = 5
 #: Events of the CronJob controller that explain a run that did not happen.
@@ -52,11 +58,14 @@ class CronJobModel:
     history: list[JobRow] = field(default_factory=list)
     skipped: list[EventRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
-    states: dict[str, Any] = field(default_factory=dict)
+    states: Mapping[str, ConnectionState] = field(default_factory=dict)
     expires: datetime | None = None
+    #: The schedule in words (None when the API would reject it), and what to warn about.
+    description: str | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
-def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
+def build_cronjob_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> CronJobModel:
     cronjob = cache.get("CronJob", uid)
     if cronjob is None:
         return CronJobModel(None, states=cache.states())
@@ -76,7 +85,18 @@ def build_cronjob_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> 
         events=events,
         states=cache.states(),
         expires=outlook.next_run,
+        description=_description(outlook),
+        findings=cronjob_findings(cronjob, now, jobs),
     )
+
+
+def _description(outlook: CronJobOutlook) -> str | None:
+    try:
+        # The schedule line above names the zone already.
+        schedule = parse_schedule(outlook.schedule)
+        return describe_schedule(schedule, outlook.time_zone, with_zone=False)
+    except ScheduleError:
+        return None
 
 
 LABEL_WIDTH = 16
@@ -87,20 +107,23 @@ def _line(label: str, value: Text | str, style: str = "") -> Text:
 
 
 def next_run_line(run: datetime, zone: tzinfo | None, now: datetime, columns: int = 0) -> Text:
-    """One fire time in the CronJob's zone, then locally and how far ahead. Where that is
-    wider than ``columns``, the local time is abbreviated (no date when it is the same
-    day, left out when it reads the same), then the line wraps."""
+    """One fire time in the CronJob's zone, then locally (only where that reads
+    differently) and how far ahead. Where that is wider than ``columns``, the local time
+    is abbreviated (no date when it is the same day), then the line wraps."""
     there = run.astimezone(zone) if zone is not None else run
     local = run.astimezone()
     when = f"{there:%a %Y-%m-%d %H:%M %Z}"
     left = run - now
     countdown = f"in {format_countdown(left)}" if left.total_seconds() > 0 else "due"
     locally = [f"local {local:%a %Y-%m-%d %H:%M %Z}"]
-    if columns and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns:
-        if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
-            locally = []
-        elif local.date() == there.date():
-            locally = [f"local {local:%H:%M %Z}"]
+    if f"{local:%Y-%m-%d %H:%M %Z}" == f"{there:%Y-%m-%d %H:%M %Z}":
+        locally = []
+    elif (
+        columns
+        and 2 + len(when) + 3 + len(locally[0]) + 3 + len(countdown) > columns
+        and local.date() == there.date()
+    ):
+        locally = [f"local {local:%H:%M %Z}"]
     line = Text(f"  {when}", "bold")
     width = 2 + len(when)
     for part, style in [*((p, "dim") for p in locally), (countdown, "")]:
@@ -127,6 +150,11 @@ def header_text(model: CronJobModel, now: datetime, columns: int = 0) -> Text:
     if o.reason:
         out.append(wrapped(o.reason, "italic " + (CRON_STATE_STYLE[o.state] or "")))
     out.append(packed("schedule", [o.schedule, f"({o.zone_label})"], LABEL_WIDTH, columns))
+    if model.description:
+        out.append(_line("", wrapped(model.description, "italic")))
+    for finding in model.findings:
+        level, style = ("error", "red") if finding.is_error else ("warning", "yellow")
+        out.append(wrapped(f"{level}: {finding.message}", style))
     deadline = o.starting_deadline_seconds
     policy = [
         f"concurrency {o.concurrency_policy}",
@@ -183,7 +211,7 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         self.query_one(ScopeBar).show(scope=self.app.scope, extra="cronjob detail")
         self.query_one("#history", LiveTable).focus()
 
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> CronJobModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> CronJobModel:
         return build_cronjob_model(cache, self.uid, clock)
 
     def show(self, model: CronJobModel) -> None:

@@ -15,7 +15,7 @@ from kubectl_batch.tui.text import clean
 from kubectl_batch.tui.widgets.fitted_table import FittedTable
 
 
-class HelpScreen(ModalScreen):
+class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help-close")]
 
     def __init__(self, below: Screen) -> None:
@@ -61,5 +61,5 @@ class HelpScreen(ModalScreen):
             )
         table.focus()
 
-    async def action_dismiss(self, result: object = None) -> None:
-        self.dismiss(result)
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss()

@@ -3,10 +3,10 @@ the selected index's attempts and backoff countdown, pods, events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -16,7 +16,11 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from kubectl_batch.domain.backoff import next_pod_time
 from kubectl_batch.domain.index_progress import IndexDetail, IndexProgress, IndexState
-from kubectl_batch.domain.jobs import JobSummary
+from kubectl_batch.domain.jobs import (
+    JobSummary,
+    has_backoff_limit_per_index,
+    has_job_wide_backoff_limit,
+)
 from kubectl_batch.domain.timeutil import format_countdown, parse_time
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.layout import Want
@@ -42,6 +46,9 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
 
 Obj = dict[str, Any]
 MAX_EVENTS = 200
@@ -141,11 +148,11 @@ class JobModel:
     events: list[EventRow] = field(default_factory=list)
     progress: IndexProgress | None = None
     backoff_until: datetime | None = None
-    states: dict[str, Any] = field(default_factory=dict)
+    states: Mapping[str, ConnectionState] = field(default_factory=dict)
     failed_index_count: int = 0
 
 
-def build_job_model(cache: Any, uid: str, clock: Callable[[], datetime]) -> JobModel:
+def build_job_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> JobModel:
     job = cache.get("Job", uid)
     if job is None:
         return JobModel(None, states=cache.states())
@@ -225,10 +232,15 @@ def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
         f"completions {spec.get('completions', '-')}",
         f"parallelism {spec.get('parallelism', 1)}",
         f"mode {spec.get('completionMode', 'NonIndexed')}",
-        f"backoffLimit {spec.get('backoffLimit', 6)}",
     ]
+    if has_job_wide_backoff_limit(job):
+        policy.append(f"backoffLimit {spec.get('backoffLimit', 6)}")
+    if has_backoff_limit_per_index(job):
+        per_index = f"backoffLimitPerIndex {spec['backoffLimitPerIndex']}"
+        if not has_job_wide_backoff_limit(job):
+            per_index += " (no Job-wide backoffLimit)"
+        policy.append(per_index)
     for key in (
-        "backoffLimitPerIndex",
         "maxFailedIndexes",
         "activeDeadlineSeconds",
         "ttlSecondsAfterFinished",
@@ -359,7 +371,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         self.query_one("#indexes").display = False
 
     # -- live -------------------------------------------------------------------------
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> JobModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> JobModel:
         return build_job_model(cache, self.uid, clock)
 
     def show(self, model: JobModel) -> None:

@@ -25,13 +25,14 @@ from textual.widgets import RichLog, Static
 from textual.worker import get_current_worker
 
 from kubectl_batch.domain.jobs import pod_completion_index
+from kubectl_batch.kube.errors import describe
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 if TYPE_CHECKING:
-    from kubectl_batch.tui.app import BatchApp
+    from kubectl_batch.tui.ports import HostApp
 
 Obj = dict[str, Any]
 #: Lines kept (and shown) at most.
@@ -130,7 +131,7 @@ class LogsScreen(Screen):
         "back", "follow", "previous", "container", "search", "next-match", "wrap", "timestamps"
     )
 
-    app: BatchApp
+    app: HostApp
 
     def __init__(self, target: LogTarget) -> None:
         super().__init__(classes="logs")
@@ -236,8 +237,6 @@ class LogsScreen(Screen):
                     if entry.time is not None:
                         last = entry.time
             except Exception as exc:  # noqa: BLE001 - shown on the status line
-                from kubectl_batch.commands.errors import describe
-
                 error = describe(exc)
             if error or not follow or not live():
                 break

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -36,12 +36,15 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
+if TYPE_CHECKING:
+    from kubectl_batch.tui.ports import CacheView, ConnectionState
+
 Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class MainModel:
-    states: dict[str, Any]
+    states: Mapping[str, ConnectionState]
     cronjobs: list[CronJobRow]
     jobs: list[JobRow]
     #: Cells of the job rows that changed, rendered off the UI thread.
@@ -91,7 +94,7 @@ class RowBuilder:
 
     def build(
         self,
-        cache: Any,
+        cache: CacheView,
         clock: Callable[[], datetime],
         needle: str,
         sorts: dict[str, tuple[str, bool]],
@@ -221,7 +224,7 @@ class MainScreen(ObjectActions, LiveScreen):
         self._titles()
 
     # -- live -------------------------------------------------------------------------
-    def build(self, cache: Any, clock: Callable[[], datetime]) -> MainModel:
+    def build(self, cache: CacheView, clock: Callable[[], datetime]) -> MainModel:
         return self._builder.build(cache, clock, self.needle, dict(self.sorts))
 
     def show(self, model: MainModel) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -19,8 +19,17 @@ from kubectl_batch.tui.layout import Fit, Want, want
 from kubectl_batch.tui.text import clean, literal
 from kubectl_batch.tui.widgets.fitted_table import FittedTable
 
+if TYPE_CHECKING:
+    from kubectl_batch.kube.actions.delete import DeletePlan
 
-class Dialog(ModalScreen):
+#: What a dialog answers (its ``dismiss`` value; None when cancelled).
+Answer = TypeVar("Answer")
+
+#: DeleteScopeScreen's answer: a label selector ("" for the selection) and the kinds ticked.
+DeleteScope = tuple[str, tuple[str, ...]]
+
+
+class Dialog(ModalScreen[Answer], Generic[Answer]):
     """A centred box with a title; escape cancels (dismisses with None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog-cancel")]
@@ -34,7 +43,7 @@ class Dialog(ModalScreen):
         self.dismiss(None)
 
 
-class YesNoDialog(Dialog):
+class YesNoDialog(Dialog[bool]):
     """Dismisses with True (y, or the #confirm button) or False (n, escape, #cancel)."""
 
     @property
@@ -93,7 +102,7 @@ class ConfirmScreen(YesNoDialog):
         self.query_one("#cancel" if self.danger else "#confirm", Button).focus()
 
 
-class PromptScreen(Dialog):
+class PromptScreen(Dialog[str]):
     """One line of input; dismisses with the text (possibly empty) or None on escape."""
 
     def __init__(
@@ -128,7 +137,7 @@ class PromptScreen(Dialog):
         self.dismiss(event.value.strip())
 
 
-class ChoiceScreen(Dialog):
+class ChoiceScreen(Dialog[str]):
     """Pick one of a list; dismisses with the chosen value or None."""
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]], current: str = "") -> None:
@@ -159,7 +168,7 @@ class ChoiceScreen(Dialog):
         self.dismiss(event.option.id)
 
 
-class DeleteScopeScreen(Dialog):
+class DeleteScopeScreen(Dialog[DeleteScope]):
     """What to delete: the selected object (empty selector) or everything a label selector
     matches, of the kinds ticked. Dismisses with (selector, kinds) or None."""
 
@@ -201,7 +210,7 @@ class DeletePreviewScreen(YesNoDialog):
         Binding("y", "confirm", "Delete", id="preview-yes"),
     ]
 
-    def __init__(self, plan: Any) -> None:
+    def __init__(self, plan: DeletePlan) -> None:
         super().__init__("Delete: preview")
         self.plan = plan
 

@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import TextArea
 
+from kubectl_batch.kube.errors import describe
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean, lines
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 
 if TYPE_CHECKING:
-    from kubectl_batch.tui.app import BatchApp
+    from kubectl_batch.tui.ports import HostApp
 
 
 def to_yaml(obj: dict[str, Any]) -> str:
@@ -30,7 +31,7 @@ class YamlScreen(Screen):
 
     BINDINGS = bindings("back")
 
-    app: BatchApp
+    app: HostApp
 
     def __init__(self, kind: str, obj: dict[str, Any]) -> None:
         super().__init__(classes="yaml")
@@ -58,15 +59,14 @@ class YamlScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _read(self) -> None:
         meta = self.obj.get("metadata") or {}
-        app: Any = self.app
         try:
-            whole = app.kube.read(app.client, self.kind, meta.get("namespace"), meta.get("name"))
+            whole = self.app.kube.read(
+                self.app.client, self.kind, meta.get("namespace", ""), meta.get("name", "")
+            )
             text = to_yaml(whole)
         except Exception as exc:  # noqa: BLE001 - say it, show what the cache has
-            from kubectl_batch.tui.actions import describe_error
-
             text = (
-                f"# could not read it from the API server ({clean(describe_error(exc))});\n"
+                f"# could not read it from the API server ({clean(describe(exc))});\n"
                 "# this is the cached copy, which keeps only the fields kubectl batch shows\n"
                 + to_yaml(self.obj)
             )

@@ -36,6 +36,7 @@ PROG = "kubectl batch"
 #: Command (kubectl_batch/commands/command.py says how to write one). One line adds one.
 COMMANDS = (
     "kubectl_batch.commands.next_runs:COMMAND",
+    "kubectl_batch.commands.why:COMMAND",
     "kubectl_batch.commands.actions:SUSPEND",
     "kubectl_batch.commands.actions:RESUME",
     "kubectl_batch.commands.actions:TRIGGER",

@@ -163,6 +163,12 @@ class SetSuspend(Action):
             objects("CronJob", "Job"),
         )
         add_dry_run(parser)
+        if self.name == "resume":
+            parser.add_argument(
+                "--force",
+                action="store_true",
+                help="resume a Job a queue (Kueue, spec.managedBy) holds, bypassing its quota",
+            )
 
     def validate(self, args: argparse.Namespace) -> None:
         """-l SELECTOR with kinds, or objects by name: ``args.kinds`` or ``args.refs``."""
@@ -437,7 +443,15 @@ def run_suspend(args: argparse.Namespace, client: ApiClient, out: TextIO, err: T
                 warning = suspend_warning(obj or get_object(client, kind, ns, name))
                 if warning:
                     print(f"Warning: {warning}", file=err)
-            result = set_suspend(client, kind, ns, name, suspend, dry_run=args.dry_run)
+            result = set_suspend(
+                client,
+                kind,
+                ns,
+                name,
+                suspend,
+                dry_run=args.dry_run,
+                force=getattr(args, "force", False),
+            )
         except ActionError as exc:
             failed += 1
             _print_error(str(exc), err)

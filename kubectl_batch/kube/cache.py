@@ -190,6 +190,9 @@ class ClusterCache:
         # Per Job: the cache version of the last change to its pods (cheap row signatures).
         self._pods_changed: dict[str, int] = {}
         self._events_by_uid: dict[str, dict[str, Obj]] = {}
+        # Per Job: the cache version of the last Warning Event about it or one of its pods
+        # (what domain/diagnosis.py reads: FailedScheduling, FailedCreate, FailedMount).
+        self._warnings_changed: dict[str, int] = {}
         # uids of deleted Jobs, CronJobs and pods, oldest first (a dict keeps the order).
         self._gone: dict[str, None] = {}
         self._states: dict[str, WatchState] = {
@@ -286,6 +289,10 @@ class ClusterCache:
         """Changes whenever a pod of the Job is added, changed or removed."""
         return self._pods_changed.get(job_uid, 0)
 
+    def warnings_revision(self, job_uid: str) -> int:
+        """Changes whenever a Warning Event about the Job or one of its pods comes or goes."""
+        return self._warnings_changed.get(job_uid, 0)
+
     def events_for(self, uid: str) -> list[Obj]:
         with self._lock:
             events = list(self._events_by_uid.get(uid, {}).values())
@@ -364,6 +371,7 @@ class ClusterCache:
                 if len(events) > MAX_EVENTS_PER_OBJECT:
                     oldest = min(events.values(), key=_event_time)
                     del events[_uid(oldest)]
+                self._warning_changed(obj, target)
 
     def _unindex(self, kind: str, obj: Obj) -> None:
         if kind == PODS.kind:
@@ -384,12 +392,24 @@ class ClusterCache:
                 events.pop(_uid(obj), None)
                 if not events:
                     del self._events_by_uid[target]
+            self._warning_changed(obj, target)
+
+    def _warning_changed(self, event: Obj, target: str) -> None:
+        if event.get("type") != "Warning":
+            return
+        job_uid: str | None = target if target in self._objects.get("Job", {}) else None
+        if job_uid is None:
+            pod = self._objects.get(PODS.kind, {}).get(target)
+            job_uid = _job_uid_of_pod(pod) if pod is not None else None
+        if job_uid:
+            self._warnings_changed[job_uid] = self._version + 1
 
     def _forget(self, kind: str, obj: Obj) -> None:
         """A Job, CronJob or pod was deleted: drop its Events, now and when late ones come."""
         if kind == "Event":
             return
         uid = _uid(obj)
+        self._warnings_changed.pop(uid, None)
         events = self._events_by_uid.pop(uid, None)
         if events:
             store = self._objects.get("Event", {})

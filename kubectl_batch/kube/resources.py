@@ -42,6 +42,9 @@ def slim_object(obj: Obj) -> Obj:
 # they are projected onto the fields read, and their repeated small strings (phases,
 # reasons, timestamps, container names) are interned: one copy shared by every pod.
 _POD_CONDITIONS = frozenset({"Ready", "DisruptionTarget"})
+# Kept only while not True (domain/diagnosis.py: unschedulable, init containers): most pods
+# have them True, and they would cost every pod two more dicts.
+_POD_CONDITIONS_UNLESS_TRUE = frozenset({"PodScheduled", "Initialized"})
 _CONDITION = ("type", "status", "reason", "message", "lastProbeTime", "lastTransitionTime")
 _intern = sys.intern
 
@@ -73,6 +76,8 @@ def _container_state(state: Obj | None) -> Obj:
 def _container_status(c: Obj) -> Obj:
     out = _pick(c, ("name", "restartCount", "ready"))
     out["state"] = _container_state(c.get("state"))
+    if out["state"].get("waiting"):
+        out["image"] = _interned(c.get("image"))  # which image does not pull
     out["lastState"] = _container_state(c.get("lastState"))
     return out
 
@@ -83,6 +88,7 @@ def _pod_status(status: Obj) -> Obj:
         _pick(c, _CONDITION)
         for c in status.get("conditions") or ()
         if c.get("type") in _POD_CONDITIONS
+        or (c.get("type") in _POD_CONDITIONS_UNLESS_TRUE and c.get("status") != "True")
     ]
     if conditions:
         out["conditions"] = conditions
@@ -130,6 +136,8 @@ def slim_pod(pod: Obj) -> Obj:
                 _pick(c, ("name", "restartPolicy")) for c in spec.get("initContainers") or ()
             ],
             "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds"),
+            # What "no node matches nodeSelector k=v" names (domain/diagnosis.py).
+            **({"nodeSelector": spec["nodeSelector"]} if spec.get("nodeSelector") else {}),
         },
         "status": _pod_status(pod.get("status") or {}),
     }

@@ -18,9 +18,9 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from kubectl_batch.domain.backoff import next_pod_time
 from kubectl_batch.domain.clock import Clock
 from kubectl_batch.domain.cronjobs import CronJobOutlook, CronState, cronjob_outlook
+from kubectl_batch.domain.diagnosis import Diagnosis, Severity, diagnose
 from kubectl_batch.domain.index_progress import IndexState
 from kubectl_batch.domain.indexes import IndexSet
 from kubectl_batch.domain.jobs import (
@@ -82,6 +82,11 @@ OUTCOME_MARK = {
     "Terminating": ("·", "dim"),
     "Running": ("●", "yellow"),
 }
+
+#: The WHY cell: what needs someone, what waits by itself, how it ends.
+WHY_STYLE = {Severity.STUCK: "bold red", Severity.WAITING: "dark_orange", Severity.INFO: ""}
+_WHY_ORDER = {Severity.STUCK: 0, Severity.WAITING: 1, Severity.INFO: 2, None: 3}
+NO_DIAGNOSIS = Diagnosis(())
 
 BAR_FULL, BAR_EMPTY = "█", "░"
 
@@ -232,10 +237,21 @@ class JobRow:
     backoff_until: datetime | None
     pods: int
     failed_index_count: int
+    #: Why it does not progress, and when it ends (domain/diagnosis.py).
+    diagnosis: Diagnosis = NO_DIAGNOSIS
 
     @property
     def kind(self) -> str:
         return "Job"
+
+    def why(self, now: datetime) -> CellText:
+        d = self.diagnosis
+        return cell(d.short_at(now), WHY_STYLE[d.severity or Severity.INFO])
+
+    def why_order(self) -> tuple[int, str]:
+        d = self.diagnosis
+        first = d.problem or (d.findings[0] if d.findings else None)
+        return _WHY_ORDER[d.severity], first.short if first is not None else ""
 
     def duration(self, now: datetime) -> str:
         s = self.summary
@@ -278,8 +294,15 @@ class JobRow:
         return Cell("")
 
 
-def job_row(job: Obj, pods: Sequence[Obj], clock: Clock) -> JobRow:
+def _backoff_until(d: Diagnosis) -> datetime | None:
+    """The backoff countdown (domain/backoff.next_pod_time, as the diagnosis found it)."""
+    return next((f.at for f in d.findings if f.code == "backoff"), None)
+
+
+def job_row(job: Obj, pods: Sequence[Obj], clock: Clock, events: Sequence[Obj] = ()) -> JobRow:
+    """``events``: the Events about the Job and its pods (the WHY cell reads them)."""
     summary = JobSummary.from_job(job, clock)
+    diagnosis = diagnose(job, pods, events, clock)
     failed_count = 0
     if summary.is_indexed and summary.spec_completions:
         failed_text = (job.get("status") or {}).get("failedIndexes")
@@ -291,20 +314,25 @@ def job_row(job: Obj, pods: Sequence[Obj], clock: Clock) -> JobRow:
         name=summary.name,
         obj=job,
         summary=summary,
-        backoff_until=next_pod_time(job, pods) if pods else None,
+        backoff_until=_backoff_until(diagnosis),
         pods=len(pods),
         failed_index_count=failed_count,
+        diagnosis=diagnosis,
     )
 
 
-def job_row_for_pods(row: JobRow, pods: Sequence[Obj]) -> JobRow:
-    """``row`` after only its Job's pods changed: the Job's own columns stay, the
-    pod-derived ones are recomputed, and the same row comes back if they did not move (so
-    a first pod list of 20,000 pods redraws no row for nothing)."""
-    backoff = next_pod_time(row.obj, pods) if pods else None
-    if backoff == row.backoff_until and len(pods) == row.pods:
+def job_row_for_pods(
+    row: JobRow, pods: Sequence[Obj], clock: Clock, events: Sequence[Obj] = ()
+) -> JobRow:
+    """``row`` after only its Job's pods (or the Warning Events about them) changed: the
+    Job's own columns stay, the pod-derived ones are recomputed, and the same row comes back
+    if they did not move (so a first pod list of 20,000 pods redraws no row for nothing)."""
+    diagnosis = diagnose(row.obj, pods, events, clock)
+    if diagnosis == row.diagnosis and len(pods) == row.pods:
         return row
-    return replace(row, backoff_until=backoff, pods=len(pods))
+    return replace(
+        row, backoff_until=_backoff_until(diagnosis), pods=len(pods), diagnosis=diagnosis
+    )
 
 
 @dataclass(frozen=True)
@@ -501,11 +529,11 @@ JOB_COLUMNS: dict[str, Column] = {
             lambda r: (r.summary.active, r.summary.failed),
         ),
         Column(
-            "backoff",
-            "BACKOFF",
-            Fit(3, 12, 14, essential=True),
-            lambda r, n: r.backoff(n),
-            lambda r: _never(r.backoff_until),
+            "why",
+            "WHY",
+            Fit(3, 12, 24, essential=True),
+            lambda r, n: r.why(n),
+            lambda r: r.why_order(),
             live=True,
         ),
         Column(

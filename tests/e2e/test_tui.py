@@ -109,8 +109,8 @@ async def test_a_failing_index_shows_its_backoff_countdown(cluster, namespace, k
         backoff = await until(
             pilot,
             lambda: (
-                (cell(app, "jobs", "render", "backoff") or "").startswith("retry in")
-                and cell(app, "jobs", "render", "backoff")
+                (cell(app, "jobs", "render", "why") or "").startswith("retry in")
+                and cell(app, "jobs", "render", "why")
             ),
             what="a backoff countdown in the row",
         )

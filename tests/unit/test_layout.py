@@ -26,7 +26,7 @@ def shown(columns: dict[str, Column], width: int, longest: int = 22, namespaces:
 
 
 def test_at_80_columns_the_jobs_table_shows_the_columns_that_matter():
-    assert shown(JOB_COLUMNS, 80) == ["NAME", "STATUS", "COMPLETIONS", "BACKOFF", "AGE"]
+    assert shown(JOB_COLUMNS, 80) == ["NAME", "STATUS", "COMPLETIONS", "WHY", "AGE"]
 
 
 def test_at_80_columns_the_cronjobs_table_shows_schedule_next_run_and_recent():
@@ -54,7 +54,7 @@ def test_wider_terminals_add_the_rest_in_priority_order():
 
 
 def test_all_namespaces_adds_namespace_beside_the_columns_that_matter_at_80():
-    at_80 = ["NAMESPACE", "NAME", "STATUS", "COMPLETIONS", "BACKOFF", "AGE"]
+    at_80 = ["NAMESPACE", "NAME", "STATUS", "COMPLETIONS", "WHY", "AGE"]
     assert shown(JOB_COLUMNS, 80, namespaces=True) == at_80
     assert shown(CRONJOB_COLUMNS, 80, longest=40, namespaces=True) == [
         "NAMESPACE",

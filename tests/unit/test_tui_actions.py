@@ -180,3 +180,26 @@ async def test_a_failure_is_notified_in_one_sentence():
             "Suspend job train-model: job/train-model: not found (it was deleted)"
         )
         assert list(app._notifications)[-1].severity == "error"
+
+
+async def test_resuming_a_job_a_queue_holds_says_why_and_forces_only_when_confirmed():
+    import json
+    from pathlib import Path
+
+    queued = json.loads((Path(__file__).parent / "fixtures" / "why.json").read_text())["queued"]
+    ns = queued["job"]["metadata"]["namespace"]
+    kube = FakeKube()
+    app = make_app(
+        {"jobs": [queued["job"]], "recordedAt": queued["recordedAt"]}, namespace=ns, kube=kube
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        select(app, "queued")
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        text = dialog_text(app)
+        assert f"job {ns}/queued is queued in team-a: resuming it by hand would bypass" in text
+        await pilot.press("y")
+        await finish(pilot, app)
+        assert kube.actions.calls == [("set_suspend", "Job", ns, "queued", False, "force")]

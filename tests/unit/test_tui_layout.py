@@ -12,13 +12,13 @@ from test_tui_main import job_named, select, table
 
 pytestmark = pytest.mark.asyncio
 
-JOBS_AT_80 = ["NAME", "STATUS", "COMPLETIONS", "BACKOFF", "AGE ▲"]
+JOBS_AT_80 = ["NAME", "STATUS", "COMPLETIONS", "WHY", "AGE ▲"]
 EVERY_JOB_COLUMN = [
     "NAME",
     "STATUS",
     "COMPLETIONS",
     "A/R/F",
-    "BACKOFF",
+    "WHY",
     "DURATION",
     "AGE ▲",
     "FROM",
@@ -64,13 +64,13 @@ async def test_wider_terminals_show_more_columns():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
+        # WHY (what holds a Job back) comes before DURATION.
         assert headers(app, "jobs") == [
             "NAME",
             "STATUS",
             "COMPLETIONS",
             "A/R/F",
-            "BACKOFF",
-            "DURATION",
+            "WHY",
             "AGE ▲",
         ]
     app = make_app()
@@ -184,7 +184,7 @@ async def test_sort_cycles_through_the_columns_on_screen():
             await pilot.press("o")
             await pilot.pause(0.05)
             seen.append(app.screen.sorts["jobs"][0])
-        assert seen == ["name", "status", "completions", "backoff", "age"]
+        assert seen == ["name", "status", "completions", "why", "age"]
 
 
 def header_lines(app) -> list[str]:

@@ -70,7 +70,7 @@ async def test_lists_the_cronjobs_and_jobs_of_the_namespace():
         assert len(jobs) == 12
         assert jobs["render-frames"]["status"] == "Failed failed indexes"
         assert jobs["render-frames"]["completions"].startswith("22/24")
-        assert jobs["flaky-import"]["backoff"] == "retry in 2s"
+        assert jobs["flaky-import"]["why"] == "retry in 2s"
         assert jobs["flaky-import"]["pods"] == "0/0/4"
         assert jobs["render-frames-retry"]["origin"] == "retry of render-frames (indexes 3,7)"
         assert jobs["db-backup-29922056"]["origin"] == "cronjob/db-backup"
@@ -132,11 +132,11 @@ async def test_countdowns_tick_every_second():
         await settle(pilot, app)
         app.clock.advance(1)
         await pilot.pause(1.2)
-        assert cells(app, "jobs")["flaky-import"]["backoff"] == "retry in 1s"
+        assert cells(app, "jobs")["flaky-import"]["why"] == "retry in 1s"
         assert cells(app, "cronjobs")["db-backup"]["next"] == "in 25s"
         app.clock.advance(5)
         await pilot.pause(1.2)
-        assert cells(app, "jobs")["flaky-import"]["backoff"] == "retrying"
+        assert cells(app, "jobs")["flaky-import"]["why"] == "retrying"
 
 
 async def test_filter_by_name():

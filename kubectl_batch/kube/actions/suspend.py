@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kubectl_batch.domain.diagnosis import resume_refusal
 from kubectl_batch.domain.jobs import is_job_finished, job_status_text, suspend_warning
 from kubectl_batch.kube.actions.common import (
     DRY_RUN,
@@ -23,9 +24,16 @@ __all__ = ["set_suspend", "suspend_warning"]
 
 
 def set_suspend(
-    client: ApiClient, kind: str, namespace: str, name: str, suspend: bool, dry_run: bool = False
+    client: ApiClient,
+    kind: str,
+    namespace: str,
+    name: str,
+    suspend: bool,
+    dry_run: bool = False,
+    force: bool = False,
 ) -> ActionResult:
-    """Set ``spec.suspend`` with a JSON merge patch; idempotent."""
+    """Set ``spec.suspend`` with a JSON merge patch; idempotent. Resuming a Job a queue
+    holds (Kueue, ``spec.managedBy``) is refused unless ``force``: it bypasses the queue."""
     kind = normalize_kind(kind)
     resource = resource_of(kind)
     target = target_of(kind, name)
@@ -48,6 +56,9 @@ def set_suspend(
             f"{target} has already finished ({job_status_text(obj)}): "
             f"{verb} it would have no effect"
         )
+    refusal = resume_refusal(obj) if kind == "Job" and not suspend and not force else None
+    if refusal is not None:
+        raise ActionError(f"{refusal}; use --force to resume it anyway")
     api(
         lambda: client.request(
             "PATCH",

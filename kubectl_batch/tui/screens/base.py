@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from kubectl_batch.domain.diagnosis import resume_refusal
 from kubectl_batch.domain.jobs import (
     is_job_finished,
     is_pod_active,
@@ -288,6 +289,11 @@ class ObjectActions(_ObjectActionsBase):
                     lines.append(f"  … and {len(running) - 20} more")
                 lines.append(clean(warning.resuming))
         elif sel.kind == "Job":
+            refusal = resume_refusal(sel.obj)
+            if refusal is not None:
+                # A queue holds it: say so, and resume only as a forced, named choice.
+                lines.append(Text(clean(refusal) + ".", "bold red"))
+                verb = "Force resume"
             lines.append(
                 f"Resuming job {sel.namespace}/{sel.name} creates its pods again; its start "
                 "time (and activeDeadlineSeconds) restarts now."
@@ -305,19 +311,23 @@ class ObjectActions(_ObjectActionsBase):
                     "It has no startingDeadlineSeconds: the most recent missed run starts at once."
                 )
 
+        forced = verb == "Force resume"
+
         def go(confirmed: bool | None) -> None:
             if confirmed:
                 self.app.perform(
                     f"{verb} {sel.kind.lower()} {sel.name}",
                     lambda kube, client: kube.actions.set_suspend(
-                        client, sel.kind, sel.namespace, sel.name, suspend
+                        client, sel.kind, sel.namespace, sel.name, suspend, force=forced
                     ),
                 )
 
         from kubectl_batch.tui.screens.modals import ConfirmScreen
 
         self.app.push_screen(
-            ConfirmScreen(f"{verb} {sel.kind.lower()} {sel.name}?", lines, verb, danger=suspend),
+            ConfirmScreen(
+                f"{verb} {sel.kind.lower()} {sel.name}?", lines, verb, danger=suspend or forced
+            ),
             go,
         )
 

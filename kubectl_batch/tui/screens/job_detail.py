@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from kubectl_batch.domain.backoff import next_pod_time
+from kubectl_batch.domain.diagnosis import Diagnosis, Severity
 from kubectl_batch.domain.index_progress import IndexDetail, IndexProgress, IndexState
 from kubectl_batch.domain.jobs import (
     JobSummary,
@@ -28,6 +29,7 @@ from kubectl_batch.tui.present import (
     INDEX_STYLE,
     POD_COLUMNS,
     STATUS_STYLE,
+    WHY_STYLE,
     PodRow,
     age_text,
     bar,
@@ -150,6 +152,7 @@ class JobModel:
     backoff_until: datetime | None = None
     states: Mapping[str, ConnectionState] = field(default_factory=dict)
     failed_index_count: int = 0
+    diagnosis: Diagnosis | None = None
 
 
 def build_job_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -> JobModel:
@@ -160,7 +163,7 @@ def build_job_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -
     events = list(cache.events_for(uid))
     for pod in pods[:500]:
         events.extend(cache.events_for((pod.get("metadata") or {}).get("uid", "")))
-    row = job_row(job, pods, clock)
+    row = job_row(job, pods, clock, events)
     progress = None
     if row.summary.is_indexed and row.summary.spec_completions is not None:
         try:
@@ -182,6 +185,7 @@ def build_job_model(cache: CacheView, uid: str, clock: Callable[[], datetime]) -
         backoff_until=next_pod_time(job, pods) if pods else None,
         states=cache.states(),
         failed_index_count=row.failed_index_count,
+        diagnosis=row.diagnosis,
     )
 
 
@@ -220,6 +224,7 @@ def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
             else "next pod due now"
         )
         out.append(_line("backoff", Text(value, "dark_orange")))
+    out += why_lines(model, now)
     timing = f"started {s.start_time:%Y-%m-%d %H:%M:%S}Z" if s.start_time else "not started"
     if s.start_time:
         end = s.completion_time or now
@@ -261,6 +266,21 @@ def header_text(model: JobModel, now: datetime, columns: int = 0) -> Text:
             what += f" (indexes {s.lineage.retry_indexes_text})"
         out.append(_line("lineage", what, "cyan"))
     return Text("\n").join(out)
+
+
+def why_lines(model: JobModel, now: datetime) -> list[Text]:
+    """The whole diagnosis: each finding's text, the most pressing first (the WHY cell of
+    the main screen is the first one's short form)."""
+    d = model.diagnosis
+    if d is None:
+        return []
+    out = []
+    for f in d.findings:
+        if f.code == "backoff":
+            continue  # the backoff line above
+        label = "why" if f.severity is not Severity.INFO else "outlook"
+        out.append(_line(label, wrapped(f.detail_at(now), WHY_STYLE[f.severity])))
+    return out
 
 
 def legend(progress: IndexProgress) -> Text:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from kubectl_batch.domain.cronjobs import CronState
-from kubectl_batch.domain.jobs import jobs_by_cronjob
+from kubectl_batch.domain.jobs import is_job_finished, jobs_by_cronjob
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.present import (
     CRONJOB_COLUMNS,
@@ -63,6 +63,17 @@ def _signature(job: Obj, pods: Sequence[Obj]) -> tuple:
 _FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
+def events_of(cache: Any, job: Obj, job_uid: str, pods: Sequence[Obj]) -> list[Obj]:
+    """The Events about a Job and its pods (what its WHY cell reads; nothing for a finished
+    Job, whose WHY reads no Event)."""
+    if not job_uid or is_job_finished(job):
+        return []
+    events = list(cache.events_for(job_uid))
+    for pod in pods:
+        events += cache.events_for((pod.get("metadata") or {}).get("uid", ""))
+    return events
+
+
 def _valid_until(row: CronJobRow) -> datetime | None:
     """Until when a CronJob row's outlook stays true without a change to the objects; None:
     recompute every time (a due, blocked or suspended run's story moves with the clock)."""
@@ -108,16 +119,22 @@ class RowBuilder:
             for job in jobs:
                 meta = job.get("metadata") or {}
                 uid = meta.get("uid", "")
-                sig = (meta.get("resourceVersion", ""), cache.pods_revision(uid))
+                sig = (
+                    meta.get("resourceVersion", ""),
+                    cache.pods_revision(uid),
+                    cache.warnings_revision(uid),
+                )
                 known = self._jobs.get(uid)
                 if known is not None and known[0] == sig:
                     fresh[uid] = known
                     continue
                 pods = cache.pods_of(uid) if uid else []
+                events = events_of(cache, job, uid, pods)
                 if known is not None and known[0][0] == sig[0]:
-                    row = job_row_for_pods(known[1], pods)  # only its pods changed
+                    # Only its pods, or the Warning Events about them, changed.
+                    row = job_row_for_pods(known[1], pods, clock, events)
                 else:
-                    row = job_row(job, pods, clock)
+                    row = job_row(job, pods, clock, events)
                     jobs_moved = True
                 fresh[uid] = (sig, row)
                 if known is None or row is not known[1]:

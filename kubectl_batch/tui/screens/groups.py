@@ -33,7 +33,7 @@ from kubectl_batch.domain.groups import (
     states_text,
     summarize,
 )
-from kubectl_batch.domain.jobs import JobSummary
+from kubectl_batch.domain.jobs import JobSummary, is_job_finished
 from kubectl_batch.tui.keymap import bindings, keymap_paths
 from kubectl_batch.tui.layout import Fit
 from kubectl_batch.tui.present import (
@@ -64,10 +64,33 @@ NONE_SHOWN = "—"
 #: The choice that turns grouping off.
 UNGROUPED = "-"
 
-#: Hooks for per-Job figures computed elsewhere (the ETA and WHY of a Job): set them to
-#: functions of (job, pods) and the group rows show the latest ETA / most urgent WHY.
-JOB_ETA: Callable[[Any, list[Obj]], datetime | None] | None = None
-JOB_WHY: Callable[[Any, list[Obj]], Why | None] | None = None
+#: Per-Job figures computed elsewhere, as functions of (job, pods, events, clock): the
+#: group rows show the latest ETA and the most urgent WHY of their unfinished Jobs.
+JobFigure = Callable[[Any, list[Obj], list[Obj], Callable[[], datetime]], Any]
+_URGENCY = {"stuck": 2, "waiting": 1}
+
+
+def job_eta(job: Any, pods: list[Obj], events: list[Obj], clock: Callable[[], datetime]) -> Any:
+    """A Job's own ETA (domain/eta.py), None without one."""
+    from kubectl_batch.domain.eta import estimate
+
+    found = estimate(job, pods, clock)
+    return found.eta if found is not None else None
+
+
+def job_why(job: Any, pods: list[Obj], events: list[Obj], clock: Callable[[], datetime]) -> Any:
+    """A Job's WHY (domain/diagnosis.py, as the Jobs table's WHY cell), when it is a problem."""
+    from kubectl_batch.domain.diagnosis import diagnose
+
+    problem = diagnose(job, pods, events, clock).problem
+    if problem is None:
+        return None
+    name = (job.get("metadata") or {}).get("name", "")
+    return Why(_URGENCY.get(problem.severity.value, 0), problem.short_at(clock()), name)
+
+
+JOB_ETA: JobFigure | None = job_eta
+JOB_WHY: JobFigure | None = job_why
 
 
 # ------------------------------------------------------------ remembered key
@@ -280,6 +303,7 @@ class GroupBuilder:
 
     def __init__(self) -> None:
         self._summaries: dict[str, tuple[str, JobSummary]] = {}
+        self._figures: dict[str, tuple[tuple, tuple[Any, Any]]] = {}
         self._sorter = RowSorter()
 
     def summary(self, job: Any, clock: Callable[[], datetime]) -> JobSummary:
@@ -295,13 +319,32 @@ class GroupBuilder:
     def build(
         self, cache: Any, clock: Callable[[], datetime], key: str, sort: tuple[str, bool]
     ) -> GroupsModel:
+        from kubectl_batch.tui.screens.main import events_of
+
         jobs = cache.jobs()
         live = {(j.get("metadata") or {}).get("uid", "") for j in jobs}
         self._summaries = {u: s for u, s in self._summaries.items() if u in live}
+        self._figures = {u: f for u, f in self._figures.items() if u in live}
         eta_hook, why_hook = JOB_ETA, JOB_WHY
 
-        def pods(job: Any) -> list[Obj]:
-            return cache.pods_of((job.get("metadata") or {}).get("uid", ""))
+        def figures(job: Any) -> tuple[Any, Any]:
+            """(ETA, WHY) of an unfinished Job, kept while it, its pods and their
+            Warnings stay the same."""
+            meta = job.get("metadata") or {}
+            uid = meta.get("uid", "")
+            revision = getattr(cache, "warnings_revision", lambda _: 0)(uid)
+            sig = (meta.get("resourceVersion", ""), cache.pods_revision(uid), revision)
+            known = self._figures.get(uid)
+            if known is not None and known[0] == sig:
+                return known[1]
+            pods = cache.pods_of(uid)
+            events = events_of(cache, job, uid, pods)
+            made = (
+                eta_hook(job, pods, events, clock) if eta_hook else None,
+                why_hook(job, pods, events, clock) if why_hook else None,
+            )
+            self._figures[uid] = (sig, made)
+            return made
 
         rows = []
         for value, members in group_jobs(jobs, key).items():
@@ -310,8 +353,10 @@ class GroupBuilder:
                 value,
                 members,
                 clock,
-                eta_of=(lambda j: eta_hook(j, pods(j))) if eta_hook else None,
-                why_of=(lambda j: why_hook(j, pods(j))) if why_hook else None,
+                eta_of=(lambda j: figures(j)[0]) if eta_hook else None,
+                why_of=(lambda j: None if is_job_finished(j) else figures(j)[1])
+                if why_hook
+                else None,
                 summaries=[self.summary(j, clock) for j in members],
             )
             shown = value if value != NO_VALUE else f"(no {key} label)"

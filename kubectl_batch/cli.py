@@ -45,6 +45,8 @@ COMMANDS = (
     "kubectl_batch.commands.actions:DELETE",
     "kubectl_batch.commands.record:COMMAND",
     "kubectl_batch.commands.completion:COMMAND",
+    "kubectl_batch.commands.expand:COMMAND",
+    "kubectl_batch.commands.logs:COMMAND",
 )
 #: Without a subcommand: the terminal UI.
 DEFAULT = "kubectl_batch.commands.ui:COMMAND"

@@ -23,6 +23,15 @@ class Ui(Command):
             ),
             "themes",
         )
+        completes(
+            parser.add_argument(
+                "--group-by",
+                metavar="KEY",
+                default=None,
+                help="open the UI with the Jobs grouped by this label key (G in the UI)",
+            ),
+            "labels",
+        )
         replay.add_replay_flags(parser)
 
     def validate(self, args: argparse.Namespace) -> None:
@@ -43,8 +52,10 @@ class Ui(Command):
         client.server_version()  # fail here, in one sentence, rather than inside the UI
         from kubectl_batch.commands.malloc import keep_big_blocks_returnable
         from kubectl_batch.tui.app import run_app
+        from kubectl_batch.tui.screens.groups import start_grouped
 
         keep_big_blocks_returnable()
+        start_grouped(args.group_by)
 
         return run_app(client, args, partial(connect, args))
 

@@ -37,12 +37,22 @@ DEFAULT_TIMEOUT = 30.0
 class ApiError(Exception):
     """The API server answered with an error status."""
 
-    def __init__(self, status: int, reason: str, message: str, details: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        details: dict | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
         self.details = details or {}
+        #: Seconds to wait before trying again (429, 503): the Retry-After header, else
+        #: the Status's details.retryAfterSeconds.
+        self.retry_after = retry_after
 
     @property
     def forbidden(self) -> bool:
@@ -202,16 +212,23 @@ class ApiClient:
         if response.status >= 400:
             raw = response.data if not stream else response.read()
             response.release_conn()
-            raise self._error(response.status, raw)
+            raise self._error(response.status, raw, response.headers.get("Retry-After"))
         return response
 
-    def _error(self, status: int, raw: bytes) -> ApiError:
+    def _error(self, status: int, raw: bytes, retry_after: str | None = None) -> ApiError:
         try:
             body = json.loads(raw)
         except ValueError:
             body = {}
+        if not isinstance(body, dict):
+            body = {}
         message = body.get("message") or raw.decode(errors="replace").strip() or f"HTTP {status}"
-        return ApiError(status, body.get("reason", ""), message, body.get("details"))
+        details = body.get("details") or {}
+        wait: float | None = None
+        with contextlib.suppress(TypeError, ValueError):
+            wait = float(retry_after or details.get("retryAfterSeconds") or "nan")
+        wait = wait if wait is not None and wait >= 0 else None  # NaN and <0: not given
+        return ApiError(status, body.get("reason", ""), message, details, retry_after=wait)
 
     def request(
         self,

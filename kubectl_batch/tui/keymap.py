@@ -61,6 +61,14 @@ KEYS: dict[str, Key] = {
         Key("filter", "slash", "filter", "Filter by name", label="Filter"),
         Key("selector", "L", "selector", "Filter by label selector", label="Labels"),
         Key("namespace", "n", "namespace", "Switch namespace", label="Namespace"),
+        Key(
+            "group",
+            "G",
+            "group",
+            "Group the jobs by a label (or ungroup)",
+            label="Group",
+            show=False,  # in help (?) and the README: the main footer stays as it was
+        ),
         Key("context", "c", "context", "Switch context", label="Context", show=False),
         Key("sort", "o", "sort", "Sort by the next column", label="Sort", show=False),
         Key("reverse", "O", "reverse", "Reverse the sort order", label="Reverse", show=False),
@@ -85,6 +93,13 @@ KEYS: dict[str, Key] = {
         Key("next-match", "N", "next_match", "Next match", show=False),
         Key("wrap", "w", "wrap", "Wrap lines on/off", label="Wrap"),
         Key("timestamps", "T", "timestamps", "Timestamps on/off", show=False),
+        Key(
+            "all-pods",
+            "a",
+            "all_pods",
+            "Group logs: every pod, or the latest attempt of each index/job",
+            label="All pods",
+        ),
     )
 }
 

@@ -140,3 +140,14 @@ def test_job_detail_no_color(snap_compare, monkeypatch):
 
 def test_main_screen_light_theme(snap_compare):
     assert snap(snap_compare, choose("render-frames"), app=make_app(theme="textual-light"))
+
+
+@pytest.fixture
+def no_remembered_group(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_group_view(snap_compare, size, no_remembered_group):
+    # G, then the most common label key of the recorded Jobs.
+    assert snap(snap_compare, "G", "enter", size=size)

@@ -30,6 +30,7 @@ from kubectl_batch.tui.present import (
     job_row_for_pods,
     name_matches,
 )
+from kubectl_batch.tui.screens import groups
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
@@ -187,6 +188,7 @@ class MainScreen(ObjectActions, LiveScreen):
     BINDINGS = [
         *ObjectActions.OBJECT_BINDINGS,
         *bindings("filter", "selector", "namespace", "context", "sort", "reverse", "wide"),
+        *bindings("group"),
     ]
 
     def __init__(self) -> None:
@@ -213,6 +215,10 @@ class MainScreen(ObjectActions, LiveScreen):
         self.set_scope_columns()
         self.query_one("#jobs", LiveTable).focus()
         self._titles()
+        groups.restore_grouping(self)  # --group-by, or the key remembered for the context
+
+    def action_group(self) -> None:
+        groups.choose_group_key(self)
 
     # -- scope ------------------------------------------------------------------------
     def set_scope_columns(self) -> None:

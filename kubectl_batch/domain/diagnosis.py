@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
@@ -340,18 +340,7 @@ def _image_of(cs: Obj, message: str) -> str:
     return m.group(1) if m else str(cs.get("image") or "?")
 
 
-@dataclass(frozen=True)
-class _PodFinding:
-    code: str
-    severity: Severity
-    short: str
-    detail: str
-    at: datetime | None = None
-    at_label: str = ""
-    past: str = ""
-
-
-def _crash_loop(pod_name: str, cs: Obj, waiting: Obj, label: str, prefix: str = "") -> _PodFinding:
+def _crash_loop(pod_name: str, cs: Obj, waiting: Obj, label: str, prefix: str = "") -> Finding:
     restarts = int(cs.get("restartCount") or 0)
     last = (cs.get("lastState") or {}).get("terminated") or {}
     code = last.get("exitCode")
@@ -360,7 +349,7 @@ def _crash_loop(pod_name: str, cs: Obj, waiting: Obj, label: str, prefix: str = 
     at = finished + crash_loop_delay(restarts, message) if finished is not None else None
     exit_text = f", exit {code}" if code is not None else ""
     reason = f" ({last['reason']})" if last.get("reason") and last.get("reason") != "Error" else ""
-    return _PodFinding(
+    return Finding(
         "crashloop",
         Severity.STUCK,
         f"{prefix}restarts {restarts}{exit_text}",
@@ -373,14 +362,14 @@ def _crash_loop(pod_name: str, cs: Obj, waiting: Obj, label: str, prefix: str = 
     )
 
 
-def _waiting_container(pod_name: str, cs: Obj, label: str) -> _PodFinding | None:
+def _waiting_container(pod_name: str, cs: Obj, label: str) -> Finding | None:
     waiting = (cs.get("state") or {}).get("waiting") or {}
     reason = waiting.get("reason") or ""
     message = str(waiting.get("message") or "")
     name = cs.get("name")
     if reason in _IMAGE_REASONS:
         image = _image_of(cs, message)
-        return _PodFinding(
+        return Finding(
             "image",
             Severity.STUCK,
             f"{reason} {image}",
@@ -389,7 +378,7 @@ def _waiting_container(pod_name: str, cs: Obj, label: str) -> _PodFinding | None
         )
     if reason == "InvalidImageName":
         image = _image_of(cs, message)
-        return _PodFinding(
+        return Finding(
             "image",
             Severity.STUCK,
             f"invalid image name {image}",
@@ -398,7 +387,7 @@ def _waiting_container(pod_name: str, cs: Obj, label: str) -> _PodFinding | None
         )
     if reason in _CONFIG_REASONS:
         text = _one_line(message) or reason
-        return _PodFinding(
+        return Finding(
             "config",
             Severity.STUCK,
             f"config: {text}",
@@ -416,7 +405,7 @@ def _is_sidecar(pod: Obj, name: Any) -> bool:
     return False
 
 
-def _init_finding(pod: Obj, pod_name: str) -> _PodFinding | None:
+def _init_finding(pod: Obj, pod_name: str) -> Finding | None:
     """The init container the pod is at, while it is not initialized (kubectl's Init:N/M)."""
     status = pod.get("status") or {}
     initialized = next(
@@ -438,7 +427,7 @@ def _init_finding(pod: Obj, pod_name: str) -> _PodFinding | None:
         head = f"Init:{done}/{len(statuses)} {cs.get('name')}"
         if term:
             code = term.get("exitCode")
-            return _PodFinding(
+            return Finding(
                 "init",
                 Severity.STUCK,
                 f"{head}: exit {code}",
@@ -451,7 +440,7 @@ def _init_finding(pod: Obj, pod_name: str) -> _PodFinding | None:
             last = (cs.get("lastState") or {}).get("terminated") or {}
             prefix = f"{head}: exit {last.get('exitCode')}, "
             crash = _crash_loop(pod_name, cs, waiting, "init container", prefix)
-            return _PodFinding(
+            return Finding(
                 "init",
                 Severity.STUCK,
                 f"{head}: exit {last.get('exitCode')}, restarts {cs.get('restartCount') or 0}",
@@ -464,14 +453,14 @@ def _init_finding(pod: Obj, pod_name: str) -> _PodFinding | None:
         if other is not None:
             return other
         if state.get("running"):
-            return _PodFinding(
+            return Finding(
                 "init",
                 Severity.INFO,
                 f"{head} running",
                 f"pod {pod_name}: init container {cs.get('name')} is running; "
                 f"{done} of {len(statuses)} init containers done",
             )
-        return _PodFinding(
+        return Finding(
             "init",
             Severity.INFO,
             f"{head} waiting",
@@ -482,7 +471,7 @@ def _init_finding(pod: Obj, pod_name: str) -> _PodFinding | None:
     return None
 
 
-def _unschedulable(pod: Obj, pod_name: str, events: Sequence[Obj]) -> _PodFinding | None:
+def _unschedulable(pod: Obj, pod_name: str, events: Sequence[Obj]) -> Finding | None:
     if (pod.get("spec") or {}).get("nodeName"):
         return None
     cond = next(
@@ -505,7 +494,7 @@ def _unschedulable(pod: Obj, pod_name: str, events: Sequence[Obj]) -> _PodFindin
     if event is not None:
         count = event.get("count") or ((event.get("series") or {}).get("count")) or 1
         seen = f"; FailedScheduling seen {count} time(s)"
-    return _PodFinding(
+    return Finding(
         "unschedulable",
         Severity.STUCK,
         f"unschedulable: {condense_unschedulable(message, pod)}",
@@ -517,7 +506,7 @@ _MOUNT_EVENTS = ("FailedMount", "FailedAttachVolume")
 _MOUNT_VOLUME = re.compile(r'MountVolume\.\w+ failed for volume "([^"]+)" ?: ?(.*)')
 
 
-def _mount(pod: Obj, pod_name: str, events: Sequence[Obj]) -> _PodFinding | None:
+def _mount(pod: Obj, pod_name: str, events: Sequence[Obj]) -> Finding | None:
     if (pod.get("status") or {}).get("phase") != "Pending":
         return None
     for reason in _MOUNT_EVENTS:
@@ -527,7 +516,7 @@ def _mount(pod: Obj, pod_name: str, events: Sequence[Obj]) -> _PodFinding | None
         message = _one_line(str(event.get("message") or ""))
         m = _MOUNT_VOLUME.search(message)
         short = f"volume {m.group(1)}: {m.group(2)}" if m else message
-        return _PodFinding(
+        return Finding(
             "mount",
             Severity.STUCK,
             f"{reason}: {short}",
@@ -536,12 +525,12 @@ def _mount(pod: Obj, pod_name: str, events: Sequence[Obj]) -> _PodFinding | None
     return None
 
 
-def _pod_findings(pod: Obj, events: Sequence[Obj]) -> list[_PodFinding]:
+def _pod_findings(pod: Obj, events: Sequence[Obj]) -> list[Finding]:
     name = str(_meta(pod).get("name") or "")
     found = _unschedulable(pod, name, events)
     if found is not None:
         return [found]
-    out: list[_PodFinding] = []
+    out: list[Finding] = []
     init = _init_finding(pod, name)
     if init is not None:
         out.append(init)
@@ -560,9 +549,9 @@ def _pod_findings(pod: Obj, events: Sequence[Obj]) -> list[_PodFinding]:
 # ------------------------------------------------------------------ the Job
 
 
-def _merge(found: list[tuple[str, _PodFinding]]) -> list[Finding]:
+def _merge(found: list[tuple[str, Finding]]) -> list[Finding]:
     """One Finding per distinct short text, with the pods it concerns (most pods first)."""
-    groups: dict[tuple[str, str], list[tuple[str, _PodFinding]]] = {}
+    groups: dict[tuple[str, str], list[tuple[str, Finding]]] = {}
     for pod_name, f in found:
         groups.setdefault((f.code, f.short), []).append((pod_name, f))
     out = []
@@ -574,18 +563,7 @@ def _merge(found: list[tuple[str, _PodFinding]]) -> list[Finding]:
         if len(names) > 6:
             detail += f" and {len(names) - 6} more"
         at = min((f.at for _, f in items if f.at is not None), default=None)
-        out.append(
-            Finding(
-                first.code,
-                first.severity,
-                short + many,
-                detail,
-                at,
-                first.at_label,
-                first.past,
-                pods=names,
-            )
-        )
+        out.append(replace(first, short=short + many, detail=detail, at=at, pods=names))
     order = {Severity.STUCK: 0, Severity.WAITING: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (order[f.severity], -len(f.pods)))
     return out
@@ -788,7 +766,7 @@ def diagnose(job: Obj, pods: Iterable[Obj], events: Iterable[Obj], clock: Clock)
             created = _create_failure(job, pods, by_target.get(job_uid, []))
             if created is not None:
                 findings.append(created)
-            pod_found: list[tuple[str, _PodFinding]] = []
+            pod_found: list[tuple[str, Finding]] = []
             for pod in pods:
                 if not is_pod_active(pod):
                     continue

@@ -4,8 +4,8 @@ Jobs, ``esc`` comes back. The key is offered from the labels the Jobs share (mos
 first), can be given with ``--group-by KEY``, and is remembered per context in
 ``$XDG_CONFIG_HOME/kubectl-batch/groups.yaml``.
 
-Per-Job ETA and WHY come from elsewhere: :data:`JOB_ETA` and :data:`JOB_WHY` are the hooks
-(None: the columns read "—").
+A group's ETA and WHY come from its Jobs' own (domain/eta.py, domain/diagnosis.py), as the
+Jobs table's cells do.
 """
 
 from __future__ import annotations
@@ -64,9 +64,6 @@ NONE_SHOWN = "—"
 #: The choice that turns grouping off.
 UNGROUPED = "-"
 
-#: Per-Job figures computed elsewhere, as functions of (job, pods, events, clock): the
-#: group rows show the latest ETA and the most urgent WHY of their unfinished Jobs.
-JobFigure = Callable[[Any, list[Obj], list[Obj], Callable[[], datetime]], Any]
 _URGENCY = {"stuck": 2, "waiting": 1}
 
 
@@ -87,10 +84,6 @@ def job_why(job: Any, pods: list[Obj], events: list[Obj], clock: Callable[[], da
         return None
     name = (job.get("metadata") or {}).get("name", "")
     return Why(_URGENCY.get(problem.severity.value, 0), problem.short_at(clock()), name)
-
-
-JOB_ETA: JobFigure | None = job_eta
-JOB_WHY: JobFigure | None = job_why
 
 
 # ------------------------------------------------------------ remembered key
@@ -325,24 +318,23 @@ class GroupBuilder:
         live = {(j.get("metadata") or {}).get("uid", "") for j in jobs}
         self._summaries = {u: s for u, s in self._summaries.items() if u in live}
         self._figures = {u: f for u, f in self._figures.items() if u in live}
-        eta_hook, why_hook = JOB_ETA, JOB_WHY
 
         def figures(job: Any) -> tuple[Any, Any]:
             """(ETA, WHY) of an unfinished Job, kept while it, its pods and their
             Warnings stay the same."""
             meta = job.get("metadata") or {}
             uid = meta.get("uid", "")
-            revision = getattr(cache, "warnings_revision", lambda _: 0)(uid)
-            sig = (meta.get("resourceVersion", ""), cache.pods_revision(uid), revision)
+            sig = (
+                meta.get("resourceVersion", ""),
+                cache.pods_revision(uid),
+                cache.warnings_revision(uid),
+            )
             known = self._figures.get(uid)
             if known is not None and known[0] == sig:
                 return known[1]
             pods = cache.pods_of(uid)
             events = events_of(cache, job, uid, pods)
-            made = (
-                eta_hook(job, pods, events, clock) if eta_hook else None,
-                why_hook(job, pods, events, clock) if why_hook else None,
-            )
+            made = (job_eta(job, pods, events, clock), job_why(job, pods, events, clock))
             self._figures[uid] = (sig, made)
             return made
 
@@ -353,10 +345,8 @@ class GroupBuilder:
                 value,
                 members,
                 clock,
-                eta_of=(lambda j: figures(j)[0]) if eta_hook else None,
-                why_of=(lambda j: None if is_job_finished(j) else figures(j)[1])
-                if why_hook
-                else None,
+                eta_of=lambda j: figures(j)[0],
+                why_of=lambda j: None if is_job_finished(j) else figures(j)[1],
                 summaries=[self.summary(j, clock) for j in members],
             )
             shown = value if value != NO_VALUE else f"(no {key} label)"

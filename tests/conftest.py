@@ -83,6 +83,19 @@ class Kubectl:
         return None
 
 
+def kubectl_batch(
+    cluster: Path, namespace: str, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """`kubectl batch ARGS` (this checkout's) against the test cluster, in ``namespace``."""
+    return subprocess.run(
+        [sys.executable, "-m", "kubectl_batch", *args, "--kubeconfig", str(cluster)]
+        + ["-n", namespace],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Path:
     """Kubeconfig of the running test cluster (started or reused)."""

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import yaml
-from conftest import cronjob_manifest
+from conftest import cronjob_manifest, kubectl_batch
 
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
@@ -24,22 +24,7 @@ def cronjob(name: str, schedule: str, *, outcome: str = "succeed", suspend=False
 
 
 def kubectl_batch_next_runs(cluster, namespace: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_batch",
-            "next-runs",
-            "--kubeconfig",
-            str(cluster),
-            "-n",
-            namespace,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return kubectl_batch(cluster, namespace, "next-runs", *args, timeout=30)
 
 
 def next_runs(cluster, namespace: str, *args: str) -> dict:

@@ -5,29 +5,10 @@ when it ends), with the exit code of a stuck (1) or a progressing (0) Job."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from conftest import kubectl_batch
 from support.why_workloads import BY_NAME, SCENARIOS, Scenario, manifests
-
-
-def kubectl_batch(cluster, namespace: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubectl_batch",
-            *args,
-            "--kubeconfig",
-            str(cluster),
-            "-n",
-            namespace,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def why(cluster, namespace: str, *args: str) -> tuple[int, dict]:

@@ -86,7 +86,8 @@ def main() -> int:
     seen: set[str] = set()
 
     def check(app) -> None:
-        """Called after each model is shown and every 20 ms (rows may be added over frames)."""
+        """Called after each model is shown, and every 20 ms until the first complete table
+        (rows may be added over frames), every 0.5 s after it."""
         try:
             jobs = app.screen.query_one("#jobs", LiveTable)
             crons = app.screen.query_one("#cronjobs", LiveTable)
@@ -218,7 +219,19 @@ def main() -> int:
 
     def on_mount(self):
         original_mount(self)
-        self.set_interval(0.02, lambda: (check(self), check_press()))
+        # Every 20 ms while the tables fill (rows are added over frames); after that a
+        # change reaches the screen through on_refreshed, where check() runs at once, so
+        # polling slows down and stays out of the CPU measured while idle or churning.
+        fast = self.set_interval(0.02, lambda: (check(self), check_press()))
+
+        def slow_down() -> None:
+            if state["table"]:
+                fast.stop()
+                self.set_interval(0.5, lambda: (check(self), check_press()))
+            else:
+                self.set_timer(0.1, slow_down)
+
+        self.set_timer(0.1, slow_down)
         press_app.append(self)
         threading.Thread(target=press_keys, args=(self,), daemon=True).start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,13 @@ class Scope:
         ns = "all namespaces" if self.namespace is None else f"namespace {self.namespace}"
         sel = f" · -l {self.selector}" if self.selector else ""
         return f"{self.context or 'in-cluster'} · {ns}{sel}"
+
+
+def scope_of(client: Any, args: Any) -> Scope:
+    """The scope the command-line flags ask for, on ``client``'s context."""
+    return Scope(
+        # With --server and no context, the server names where we look.
+        context=client.config.context or client.config.server,
+        namespace=None if getattr(args, "all_namespaces", False) else client.config.namespace,
+        selector=getattr(args, "selector", None),
+    )

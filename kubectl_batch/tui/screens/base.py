@@ -33,6 +33,7 @@ from kubectl_batch.domain.jobs import (
 from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.services import Access
 from kubectl_batch.tui.text import clean, literal
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.ports import CacheView, HostApp
@@ -239,7 +240,7 @@ class ObjectActions(_ObjectActionsBase):
         self.refresh_bindings()
         for line in self.query("#hint"):
             assert isinstance(line, Static)
-            line.update(hint)
+            show_text(line, hint)
 
     # -- actions --------------------------------------------------------------------------
     def action_yaml(self) -> None:

@@ -38,6 +38,7 @@ from kubectl_batch.tui.widgets.fitted_table import FittedTable
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.ports import CacheView, ConnectionState
@@ -219,7 +220,9 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         now = self.app.clock()
         self.query_one(ScopeBar).show(states=model.states, now=now)
         if model.cronjob is None:
-            self.query_one("#header", Static).update(Text("this cronjob was deleted", "bold red"))
+            show_text(
+                self.query_one("#header", Static), Text("this cronjob was deleted", "bold red")
+            )
             return
         self._header(now)
         self.query_one("#history", LiveTable).apply(model.history, now)
@@ -239,7 +242,7 @@ class CronJobDetailScreen(ObjectActions, LiveScreen):
         """The header, wrapped to the width it has now."""
         if self.model is not None and self.model.cronjob is not None:
             header = self.query_one("#header", Static)
-            header.update(header_text(self.model, now, header_columns(self, header)))
+            show_text(header, header_text(self.model, now, header_columns(self, header)))
 
     def on_resize(self) -> None:
         self.call_after_refresh(lambda: self._header(self.app.clock()))

@@ -55,6 +55,7 @@ from kubectl_batch.tui.text import Cell, cell, clean, literal
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.screens.main import MainScreen
@@ -417,14 +418,14 @@ class GroupsScreen(LiveScreen):
         title.append(f"by {self.key} ", "bold")
         if m is not None:
             title.append(f"({len(m.rows)} groups, {m.jobs} jobs)", "dim")
-        self.query_one("#groups-title", Static).update(title)
+        show_text(self.query_one("#groups-title", Static), title)
         hint = Text("enter", "bold")
         hint.append(" the group's jobs · ", "dim")
         hint.append("G", "bold")
         hint.append(" another label or no grouping · ", "dim")
         hint.append("esc", "bold")
         hint.append(" all jobs", "dim")
-        self.query_one("#hint", Static).update(hint)
+        show_text(self.query_one("#hint", Static), hint)
 
     # -- keys -------------------------------------------------------------------------
     @property
@@ -685,7 +686,7 @@ class GroupJobsScreen(ObjectActions, LiveScreen):
         self.query_one(ScopeBar).show(states=states, now=now)
         title = Text(f" Jobs of {self.key}={self.value} ", "bold")
         title.append(f"({len(rows)})", "dim")
-        self.query_one("#jobs-title", Static).update(title)
+        show_text(self.query_one("#jobs-title", Static), title)
         self.update_hint()
 
     def tick(self, now: datetime) -> None:

@@ -48,6 +48,7 @@ from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.index_grid import URGENCY, IndexGrid
 from kubectl_batch.tui.widgets.live_table import LiveTable
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.ports import CacheView, ConnectionState
@@ -399,7 +400,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         now = self.app.clock()
         self.query_one(ScopeBar).show(states=model.states, now=now)
         if model.job is None:
-            self.query_one("#header", Static).update(Text("this job was deleted", "bold red"))
+            show_text(self.query_one("#header", Static), Text("this job was deleted", "bold red"))
             self.update_hint()
             return
         self._header(now)
@@ -408,8 +409,8 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         indexes.display = model.progress is not None
         if model.progress is not None:
             grid = self.query_one(IndexGrid)
-            self.query_one("#legend", Static).update(legend(model.progress))
-            self.query_one("#ranges", Static).update(ranges_text(model.progress))
+            show_text(self.query_one("#legend", Static), legend(model.progress))
+            show_text(self.query_one("#ranges", Static), ranges_text(model.progress))
             grid.set_progress(model.progress)
         self.query_one("#pods", LiveTable).apply(model.pods, now)
         fill_events(self.query_one("#events", FittedTable), model.events, now)
@@ -440,7 +441,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         """The header, wrapped to the width it has now."""
         if self.model is not None and self.model.job is not None:
             header = self.query_one("#header", Static)
-            header.update(header_text(self.model, now, header_columns(self, header)))
+            show_text(header, header_text(self.model, now, header_columns(self, header)))
 
     def on_resize(self) -> None:
         self.call_after_refresh(lambda: self._header(self.app.clock()))
@@ -453,7 +454,7 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         title = Text("Indexes", "bold")
         if lay is not None and lay.size > 1:
             title.append(f"  one cell = {lay.size:,} indexes, showing the most urgent state", "dim")
-        self.query_one("#indexes-title", Static).update(title)
+        show_text(self.query_one("#indexes-title", Static), title)
         self._index_detail(self.app.clock())
         self.update_hint()
 
@@ -461,12 +462,12 @@ class JobDetailScreen(ObjectActions, LiveScreen):
         panel = self.query_one("#index-detail", Static)
         progress = self.model.progress if self.model else None
         if progress is None or self._grid_choice is None:
-            panel.update(Text("select an index in the grid", "dim"))
+            show_text(panel, Text("select an index in the grid", "dim"))
             return
         index, first, last = self._grid_choice
         if index >= progress.completions:
             return
-        panel.update(index_detail_text(progress.detail(index), first, last, now))
+        show_text(panel, index_detail_text(progress.detail(index), first, last, now))
 
     def action_goto_index(self) -> None:
         from kubectl_batch.tui.screens.modals import PromptScreen

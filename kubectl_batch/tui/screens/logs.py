@@ -30,6 +30,7 @@ from kubectl_batch.tui.keymap import bindings
 from kubectl_batch.tui.text import clean
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.ports import HostApp
@@ -337,7 +338,7 @@ class LogsScreen(Screen):
         errors = [e for e in self._ended.values() if e]
         if errors:
             text.append("  " + errors[-1], "red")
-        self.query_one("#log-status", Static).update(text)
+        show_text(self.query_one("#log-status", Static), text)
 
     # -- keys -----------------------------------------------------------------------------
     def action_follow(self) -> None:

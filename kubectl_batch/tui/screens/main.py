@@ -35,6 +35,7 @@ from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.widgets.footer import KeyFooter
 from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
+from kubectl_batch.tui.widgets.text import show_text
 
 if TYPE_CHECKING:
     from kubectl_batch.tui.ports import CacheView, ConnectionState
@@ -270,7 +271,7 @@ class MainScreen(ObjectActions, LiveScreen):
             title = Text(f" {name.replace('cronjobs', 'CronJobs').replace('jobs', 'Jobs')} ")
             title.stylize("bold")
             title.append(f"({count}){extra}", "dim")
-            self.query_one(f"#{name}-title", Static).update(title)
+            show_text(self.query_one(f"#{name}-title", Static), title)
 
     # -- selection ----------------------------------------------------------------------
     def _table(self) -> LiveTable:

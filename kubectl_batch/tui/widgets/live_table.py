@@ -17,15 +17,18 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._segment_tools import line_crop
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
@@ -35,6 +38,8 @@ from kubectl_batch.tui.widgets.fitted_table import HidingTable
 REBUILD_ABOVE = 500
 #: Rendered cells kept across updates (a few screens' worth of visible cells).
 RENDERED_CELLS = 2048
+#: Rendered lines kept across updates (a few screens' worth).
+RENDERED_LINES = 512
 #: Entries of DataTable's own render caches. Their keys carry DataTable's update counter,
 #: which every cell update moves, so on a changing cluster all but the newest entries are
 #: stale: at DataTable's sizes (10,000 cells, 1,000 rows and lines) they held ~20 MB per
@@ -49,6 +54,11 @@ def render_cells(
 ) -> dict[str, list[TableCell]]:
     """Cells of rows, rendered where it is cheap to (the refresher thread)."""
     return {row.uid: [c.render(row, now) for c in columns] for row in rows}
+
+
+def _same(kept: tuple, values: tuple) -> bool:
+    """The same objects, in the same places (a row's cells are replaced, never changed)."""
+    return len(kept) == len(values) and all(a is b for a, b in zip(kept, values, strict=True))
 
 
 class LiveTable(HidingTable):
@@ -68,6 +78,8 @@ class LiveTable(HidingTable):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
         self._rendered: LRUCache[tuple, tuple[Any, Any]] = LRUCache(RENDERED_CELLS)
+        self._row_lines: LRUCache[tuple, tuple[tuple, Any]] = LRUCache(RENDERED_LINES)
+        self._lines: LRUCache[tuple, tuple[Any, Strip]] = LRUCache(RENDERED_LINES)
         super().__init__(**kwargs)
         self._cell_render_cache = LRUCache(DATATABLE_CACHE)
         self._row_render_cache = LRUCache(DATATABLE_CACHE)
@@ -300,10 +312,25 @@ class LiveTable(HidingTable):
 
     def _update(self, row: Any, cells: list[TableCell]) -> None:
         old = self._cells[row.uid]
+        changed = False
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
             if cell != old[i]:
                 old[i] = cell  # the first cell's identity orders rows: keep them in step
-                self.update_cell(row.uid, column.key, cell)
+                self._set_cell(row.uid, column.key, cell)
+                changed = True
+        if changed:
+            self._refresh_uid(row.uid)
+
+    def _set_cell(self, uid: str, column: str, cell: TableCell) -> None:
+        """DataTable.update_cell without its repaint of the whole table (the caller
+        repaints the row: see :meth:`_refresh_uid`)."""
+        self._data[RowKey(uid)][ColumnKey(column)] = cell
+        self._update_count += 1
+
+    def _refresh_uid(self, uid: str) -> None:
+        index = self._row_locations.get(RowKey(uid))
+        if index is not None:
+            self.refresh_row(index)
 
     def visible_uids(self) -> list[str]:
         if not self._order:
@@ -331,12 +358,16 @@ class LiveTable(HidingTable):
                 if row is None:
                     continue
                 cells = self._cells[uid]
+                changed = False
                 for column in self._live:
                     i = positions[column.key]
                     cell = column.render(row, now)
                     if cell != cells[i]:
                         cells[i] = cell
-                        self.update_cell(uid, column.key, cell)
+                        self._set_cell(uid, column.key, cell)
+                        changed = True
+                if changed:
+                    self._refresh_uid(uid)
 
     # -- measuring ------------------------------------------------------------------------
     # DataTable measures every new cell for its column's content width, and when an updated
@@ -406,13 +437,115 @@ class LiveTable(HidingTable):
         self._rendered[key] = (value, lines)
         return lines
 
+    # The same for the lines: DataTable renders every line of the table again after any
+    # update (its row and line caches carry the update counter too), which on a changing
+    # cluster was most of the app's CPU once the cells were kept. A row's line is what its
+    # cells are (the same objects: _set_cell replaces a changed one), at the same widths
+    # and style, with the cursor and the hover on it or not; its place in the table only
+    # matters to the zebra stripes and the fixed rows (the row number the mouse reads is
+    # taken from the pointer instead: see _pointer_row).
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> Any:
+        if self.cursor_type != "row" or self.fixed_columns or not self._fixed_layout():
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        if row_key is self._header_row_key:
+            index, values = -1, tuple(c.label for c in self.ordered_columns)
+        else:
+            found = self._row_locations.get(row_key)
+            index = -2 if found is None else found
+            values = tuple(self._data[row_key].values()) if row_key in self._data else ()
+        key = (
+            row_key,
+            line_no,
+            base_style,
+            index == cursor_location.row,
+            index == hover_location.row,
+            index % 2 if self.zebra_stripes else 0,
+            index < self.fixed_rows,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self._widths,
+            self.size.width,
+        )
+        kept = self._row_lines.get(key)
+        if kept is not None and _same(kept[0], values):
+            return kept[1]
+        pair = super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+        self._row_lines[key] = (values, pair)
+        return pair
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        if self.cursor_type != "row" or self.fixed_columns or not self._fixed_layout():
+            return super()._render_line(y, x1, x2, base_style)
+        width = self.size.width
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base_style)
+        pair = self._render_line_in_row(
+            row_key, line_no, base_style, self.cursor_coordinate, self.hover_coordinate
+        )
+        key = (row_key, line_no, x1, x2, width, base_style)
+        kept = self._lines.get(key)
+        if kept is not None and kept[0] is pair:
+            return kept[1]
+        # As DataTable._render_line puts a row's line together (no fixed columns here).
+        _, scrollable = pair
+        segments: list[Segment] = [s for cell in scrollable for s in cell]
+        strip = Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(width, base_style)
+        strip = strip.simplify()
+        self._lines[key] = (pair, strip)
+        return strip
+
+    def _pointer_row(self, event: events.MouseEvent) -> None:
+        """Put the row under the pointer into the event's style: the kept lines carry the
+        row number of when they were rendered, and rows move."""
+        offset = event.get_content_offset(self)
+        meta = event.style.meta
+        if offset is None or "row" not in meta:
+            return
+        y = offset.y
+        if not (self.show_header and y < self.header_height):
+            y += int(self.scroll_y)
+        try:
+            row_key, _ = self._get_offsets(y)
+        except LookupError:
+            return
+        index = -1 if row_key is self._header_row_key else self._row_locations.get(row_key)
+        if index is not None and index != meta["row"]:
+            event.style = event.style + Style.from_meta({**meta, "row": index})
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._pointer_row(event)
+        await super()._on_click(event)
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        self._pointer_row(event)
+        super()._on_mouse_move(event)
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._rendered.clear()
+        self._row_lines.clear()
+        self._lines.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._rendered.clear()  # the theme or the CSS changed
+        # the theme or the CSS changed
+        self._rendered.clear()
+        self._row_lines.clear()
+        self._lines.clear()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

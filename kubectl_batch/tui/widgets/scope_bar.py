@@ -13,6 +13,7 @@ from textual.widgets import Static
 from kubectl_batch.domain.timeutil import format_duration
 from kubectl_batch.tui.scope import Scope
 from kubectl_batch.tui.text import clean
+from kubectl_batch.tui.widgets.text import show_text
 
 RESOURCE_LABEL = {"Job": "jobs", "CronJob": "cronjobs", "Pod": "pods", "Event": "events"}
 
@@ -77,7 +78,7 @@ class ScopeBar(Static):
         pad = max(1, width - left.cell_len - self._connection.cell_len - 1)
         left.append(" " * pad)
         left.append_text(self._connection)
-        self.update(left)
+        show_text(self, left)
 
     def on_resize(self) -> None:
         self.show()

@@ -444,6 +444,10 @@ class LiveTable(HidingTable):
     # and style, with the cursor and the hover on it or not; its place in the table only
     # matters to the zebra stripes and the fixed rows (the row number the mouse reads is
     # taken from the pointer instead: see _pointer_row).
+    def _keeps_lines(self) -> bool:
+        """Rows of one line, a row cursor, no fixed columns: the tables of this app."""
+        return self.cursor_type == "row" and not self.fixed_columns and self._fixed_layout()
+
     def _render_line_in_row(
         self,
         row_key: RowKey,
@@ -452,7 +456,7 @@ class LiveTable(HidingTable):
         cursor_location: Coordinate,
         hover_location: Coordinate,
     ) -> Any:
-        if self.cursor_type != "row" or self.fixed_columns or not self._fixed_layout():
+        if not self._keeps_lines():
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
@@ -486,7 +490,7 @@ class LiveTable(HidingTable):
         return pair
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        if self.cursor_type != "row" or self.fixed_columns or not self._fixed_layout():
+        if not self._keeps_lines():
             return super()._render_line(y, x1, x2, base_style)
         width = self.size.width
         try:
@@ -536,13 +540,13 @@ class LiveTable(HidingTable):
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
-        self._rendered.clear()
-        self._row_lines.clear()
-        self._lines.clear()
+        self._drop_kept()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        # the theme or the CSS changed
+        self._drop_kept()  # the theme or the CSS changed
+
+    def _drop_kept(self) -> None:
         self._rendered.clear()
         self._row_lines.clear()
         self._lines.clear()

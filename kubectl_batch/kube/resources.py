@@ -301,6 +301,11 @@ def bulk_decoding() -> Iterator[None]:
     with _gc_lock:
         if _gc_holders == 0:
             _gc_was_enabled = gc.isenabled()
+            if _gc_was_enabled and gc.get_freeze_count():
+                # A LIST again (a re-list after 410 Gone, a new scope): collect what is
+                # garbage now, or the freeze at the end would keep it for good. Only what
+                # was made since the last freeze is walked.
+                gc.collect()
             gc.disable()
         _gc_holders += 1
     try:

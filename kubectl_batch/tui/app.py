@@ -33,7 +33,7 @@ from textual.worker import get_current_worker
 
 from kubectl_batch.domain.clock import system_clock
 from kubectl_batch.domain.timeutil import format_duration
-from kubectl_batch.tui import failures
+from kubectl_batch.tui import failures, textual_fixes  # noqa: F401 - applied on import
 from kubectl_batch.tui.actions import ActionRunner
 from kubectl_batch.tui.keymap import KEYS, KeyInfo, bindings, key_display, load_keymap
 from kubectl_batch.tui.ports import CacheView

@@ -44,7 +44,14 @@ async def test_a_click_after_the_rows_moved_selects_the_row_under_the_pointer():
         assert after[0] == "uid-aaa-newest" and after[1:] == before
         target = after[3]
         y = table.header_height + 3
-        await pilot.click(table, offset=(4, y))
+        # On its age: cells of ages are kept by their text, rendered for whichever row
+        # showed that text first.
+        x = 1
+        for column in table.ordered_columns:
+            if column.key.value == "age":
+                break
+            x += column.get_render_width(table)
+        await pilot.click(table, offset=(x, y))
         await pilot.pause()
         assert table.selected_uid == target, (table.selected_uid, target)
         assert table.rows_by_uid[target].name in table.render_line(y).text
@@ -120,3 +127,33 @@ async def test_garbage_in_reference_cycles_is_collected_while_the_app_runs(monke
         finally:
             if was_enabled:
                 gc.enable()
+
+
+def _plain(pair) -> list:
+    """Segments of a row's line as they show: text and style, but not the meta the
+    mouse reads (kept cells carry the row number of when they were rendered)."""
+    fixed, cells = pair
+    return [[(s.text, str(s.style), (s.style.meta or {}).get("column")) for s in c] for c in cells]
+
+
+@pytest.mark.asyncio
+async def test_a_rows_line_is_what_datatable_makes_of_it():
+    data = recorded()
+    app = make_app(data)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#jobs", LiveTable)
+        table.focus()
+        table.move_cursor(row=2, animate=False)
+        table.hover_coordinate = table.cursor_coordinate.down()
+        await pilot.pause()
+        style = table.rich_style
+        for uid in table.order:
+            key = table._row_locations.get_key(table.get_row_index(uid))
+            cursor, hover = table.cursor_coordinate, table.hover_coordinate
+            ours = table._render_line_in_row(key, 0, style, cursor, hover)
+            table._drop_kept()
+            theirs = DataTable._render_line_in_row(table, key, 0, style, cursor, hover)
+            assert ours[0] == theirs[0] == []
+            assert _plain(ours) == _plain(theirs), uid
+            assert ours[1][-1] == theirs[1][-1]  # the filler, with this row's meta

@@ -11,15 +11,21 @@ from __future__ import annotations
 import copy
 import gc
 import tracemalloc
+import weakref
 
 import pytest
 from fixtures.tui_fakes import make_app, recorded, settle
+from textual._styles_cache import StylesCache
+from textual.color import Color
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
 from kubectl_batch.kube.cache import ClusterCache
-from kubectl_batch.kube.resources import ALL
+from kubectl_batch.kube.resources import ALL, bulk_decoding
+from kubectl_batch.tui import textual_fixes  # noqa: F401 - what the app imports
 from kubectl_batch.tui.present import JobRow
+from kubectl_batch.tui.screens.job_detail import JobDetailScreen
+from kubectl_batch.tui.screens.main import MainScreen
 from kubectl_batch.tui.widgets.footer import prune_dead_watchers
 
 ROUNDS = 120
@@ -100,12 +106,67 @@ async def test_the_footer_drops_the_watchers_of_keys_it_replaced():
         await settle(pilot, app)
         footer = app.screen.query_one("KeyFooter")
         for _ in range(5):
-            app.screen.refresh_bindings()  # the footer rebuilds its keys
+            footer._composed = None  # as if the keys had changed: the footer rebuilds them
+            app.screen.refresh_bindings()
             await pilot.pause()
             await pilot.pause()
         watchers = getattr(footer, "__watchers", {}).get("compact", [])
         assert 0 < len(watchers) <= len(app.screen.query(FooterKey))
         assert prune_dead_watchers(footer) == 0
+
+
+@pytest.mark.asyncio
+async def test_a_refresh_of_the_bindings_that_changes_no_key_keeps_the_footer():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        keys = list(app.screen.query(FooterKey))
+        for _ in range(5):
+            app.screen.refresh_bindings()  # e.g. another row selected, the same keys
+            await pilot.pause()
+            await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == keys
+        # A key that changes does rebuild it.
+        app.screen.set_focus(None)
+        await pilot.pause()
+        await pilot.pause()
+        assert list(app.screen.query(FooterKey)) != keys
+
+
+def test_a_gone_widgets_styles_cache_is_freed():
+    """Textual's StylesCache.get_inner_outer cached its results by instance, keeping every
+    widget's rendered lines for 1,024 calls after the widget went (textual#6665)."""
+    styles = StylesCache()
+    gone = weakref.ref(styles)
+    inner, outer = styles.get_inner_outer(Color(1, 2, 3), Color(4, 5, 6, 0.5))
+    assert inner.background == Color(1, 2, 3) + Color(4, 5, 6, 0.5)
+    assert outer.background == Color(1, 2, 3)
+    del styles
+    gc.collect()
+    assert gone() is None
+
+
+@pytest.mark.asyncio
+async def test_a_closed_detail_screen_leaves_no_table_behind():
+    """DataTable's cell styles were one lru_cache for every table, keyed by the table: it
+    kept a closed screen's tables (and all their rows) alive."""
+    data = recorded()
+    app = make_app(data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        tables = weakref.WeakSet()
+        for job in data["jobs"][:4]:
+            detail = JobDetailScreen(job["metadata"]["uid"])
+            app.push_screen(detail)
+            await settle(pilot, app)
+            tables.update(detail.query(DataTable))
+            app.pop_screen()
+            await settle(pilot, app)
+            del detail
+        assert isinstance(app.screen, MainScreen)
+        assert tables  # (the detail screens had tables)
+        gc.collect()
+        assert len(tables) == 0
 
 
 def _cache_with(data: dict) -> ClusterCache:
@@ -156,3 +217,25 @@ def test_a_job_whose_pods_all_went_changes_its_pods_revision():
     for pod in cache.pods_of(uid):
         cache._apply("Pod", "DELETED", pod)
     assert cache.pods_of(uid) == [] and cache.pods_revision(uid) != seen
+
+
+class _Node:
+    pass
+
+
+def test_a_list_after_the_first_freezes_no_garbage():
+    """The objects alive when a LIST ends are frozen (kube.resources.bulk_decoding): a
+    re-list must not freeze what was already garbage in a cycle, or it is never freed."""
+    assert gc.isenabled()
+    gc.freeze()  # as after the first LISTs
+    try:
+        node = _Node()
+        node.me = node  # a cycle: only the collector frees it
+        gone = weakref.ref(node)
+        del node
+        with bulk_decoding():  # a re-list
+            pass
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()

@@ -28,8 +28,38 @@ class HideableColumn(TableColumn):
         return 0 if self.hidden else super().get_render_width(data_table)
 
 
+#: DataTable's own method, without the lru_cache it has in Textual 8 (see HidingTable).
+_styles_to_render_cell = getattr(
+    DataTable._get_styles_to_render_cell,
+    "__wrapped__",
+    DataTable._get_styles_to_render_cell,
+)
+
+
 class HidingTable(DataTable):
     """A DataTable whose columns can be given widths, 0 hiding one (its cells are kept)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._cell_styles: dict[tuple[bool, ...], tuple[Style, Style]] = {}
+        super().__init__(*args, **kwargs)
+
+    # DataTable keeps these styles in one lru_cache(32) for all tables, keyed by the table:
+    # it kept the tables of closed screens alive (a detail screen's, with all its rows)
+    # until 32 other calls pushed them out, and it never saw a theme change. Here: per
+    # table, at most 2**9 entries (the flags), dropped when the styles change.
+    def _get_styles_to_render_cell(self, *flags: bool) -> tuple[Style, Style]:  # type: ignore[override]
+        styles = self._cell_styles.get(flags)
+        if styles is None:
+            styles = self._cell_styles[flags] = _styles_to_render_cell(self, *flags)
+        return styles
+
+    # DataTable.notify_style_update clears its cache through this name; ours is cleared
+    # below.
+    _get_styles_to_render_cell.cache_clear = lambda: None  # type: ignore[attr-defined]
+
+    def notify_style_update(self) -> None:
+        self._cell_styles.clear()
+        super().notify_style_update()
 
     def add_hideable_column(self, label: Any, key: str, width: int) -> None:
         column_key = self.add_column(label, width=width, key=key)

@@ -32,12 +32,14 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
+from kubectl_batch.tui.text import Cell
 from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
-#: Rendered cells kept across updates (a few screens' worth of visible cells).
-RENDERED_CELLS = 2048
+#: Rendered cells kept across updates (a few screens' worth of visible cells, and the
+#: recent values of the ticking ones).
+RENDERED_CELLS = 4096
 #: Rendered lines kept across updates (a few screens' worth).
 RENDERED_LINES = 512
 #: Entries of DataTable's own render caches. Their keys carry DataTable's update counter,
@@ -101,6 +103,7 @@ class LiveTable(HidingTable):
         self._longest: dict[str, int] = {}
         self._sized = self._sized_by()
         self._widths: tuple[int, ...] = ()
+        self._fixed = False  # until our columns are added
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -109,6 +112,7 @@ class LiveTable(HidingTable):
     def _add_columns(self) -> None:
         for c in self._columns:
             self.add_hideable_column(self._label(c), c.key, c.fit.preferred)
+        self._fixed = not any(c.auto_width for c in self.columns.values())
         self._widths = ()
         self.fit_columns()
 
@@ -377,8 +381,9 @@ class LiveTable(HidingTable):
     # the measuring.
     # Both are DataTable's internal hooks; a table with an auto-width column keeps them.
     def _fixed_layout(self) -> bool:
-        # add_row is always called with the default height of one line (no auto height).
-        return not any(c.auto_width for c in self.columns.values())
+        # add_row is always called with the default height of one line (no auto height);
+        # the columns are ours (_add_columns), with widths.
+        return self._fixed
 
     def _update_column_widths(self, updated_cells: Any) -> None:
         if not self._fixed_layout():
@@ -419,21 +424,36 @@ class LiveTable(HidingTable):
         if column_key is None or row_key is None:  # no such cell: DataTable's own way
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self.columns[column_key].label if row_index < 0 else self._data[row_key][column_key]
-        key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            width,
-            row_index < self.fixed_rows or column_index < self.fixed_columns,
-        )
+        state = self._cell_state(base_style, cursor, hover, row_index, column_index)
+        return self._kept_cell(value, row_key, column_key, row_index, column_index, width, state)
+
+    def _cell_state(
+        self, style: Style, cursor: bool, hover: bool, row_index: int, column_index: int
+    ) -> tuple:
+        """What a cell's rendering depends on besides its value, place and width."""
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        return (style, cursor, hover, self._show_hover_cursor, self._pseudo_class_state, fixed)
+
+    def _kept_cell(
+        self,
+        value: Any,
+        row_key: RowKey,
+        column_key: ColumnKey,
+        row_index: int,
+        column_index: int,
+        width: int,
+        state: tuple,
+    ) -> Any:
+        # A one-style Cell renders the same wherever it is: kept by its text, so an age or
+        # a duration that ticks to a value some row showed before is not rendered again.
+        # (The row number in its segments' meta is then another row's: see _pointer_row.)
+        by_value = type(value) is Cell
+        key = ((value.text, value.style) if by_value else row_key, column_key, width, state)
         kept = self._rendered.get(key)
-        if kept is not None and kept[0] is value:
+        if kept is not None and (by_value or kept[0] is value):
             return kept[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        style, cursor, hover = state[:3]
+        lines = super()._render_cell(row_index, column_index, style, width, cursor, hover)
         self._rendered[key] = (value, lines)
         return lines
 
@@ -445,8 +465,14 @@ class LiveTable(HidingTable):
     # matters to the zebra stripes and the fixed rows (the row number the mouse reads is
     # taken from the pointer instead: see _pointer_row).
     def _keeps_lines(self) -> bool:
-        """Rows of one line, a row cursor, no fixed columns: the tables of this app."""
-        return self.cursor_type == "row" and not self.fixed_columns and self._fixed_layout()
+        """Rows of one line, a row cursor, no fixed columns, no row labels: the tables of
+        this app."""
+        return (
+            self.cursor_type == "row"
+            and not self.fixed_columns
+            and not self._labelled_row_exists
+            and self._fixed_layout()
+        )
 
     def _render_line_in_row(
         self,
@@ -483,11 +509,44 @@ class LiveTable(HidingTable):
         kept = self._row_lines.get(key)
         if kept is not None and _same(kept[0], values):
             return kept[1]
-        pair = super()._render_line_in_row(
-            row_key, line_no, base_style, cursor_location, hover_location
-        )
+        if index < 0 or line_no:  # the header, or no such row: DataTable's own way
+            pair = super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        else:
+            pair = self._row_line(row_key, index, base_style, key[3], key[4])
         self._row_lines[key] = (values, pair)
         return pair
+
+    def _row_line(
+        self, row_key: RowKey, index: int, base_style: Style, cursor: bool, hover: bool
+    ) -> tuple[list, list]:
+        """A row's line as DataTable._render_line_in_row makes it (a row cursor, no fixed
+        columns, no row labels, one line a row), with the cells' state worked out once
+        for the row instead of once a cell: this is what a ticking age costs."""
+        row_style = self._get_row_style(index, base_style)
+        data = self._data[row_key]
+        cells: list = []
+        used = self._row_label_column_width
+        # The same for every cell of the row (no fixed columns here).
+        state = self._cell_state(row_style, cursor, hover, index, 0)
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            used += width
+            value = data[column.key]
+            cells.append(
+                self._kept_cell(value, row_key, column.key, index, column_index, width, state)[0]
+            )
+        # As DataTable extends a row's style to the table's width.
+        show = (self.show_cursor, self._show_hover_cursor)
+        extend, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, *show, False, False
+        )
+        extend = (
+            row_style + extend + Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+        )
+        cells.append([Segment(" " * max(0, self.size.width - used), extend)])
+        return [], cells
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         if not self._keeps_lines():

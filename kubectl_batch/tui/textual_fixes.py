@@ -1,8 +1,10 @@
 """Workarounds for Textual's memory leaks, applied once when the TUI is imported.
 
 Each names its upstream issue; each applies only while Textual still has the leak's shape,
-so a Textual that fixes it is left alone. (The Footer's watcher leak, Textualize/textual#6666,
-is worked around in :mod:`kubectl_batch.tui.widgets.footer`.)
+so a Textual that fixes it is left alone. Two more live with the widgets they concern: the
+Footer's watcher leak (Textualize/textual#6666) in :mod:`kubectl_batch.tui.widgets.footer`,
+DataTable's cell styles cached for all tables by table in
+:class:`kubectl_batch.tui.widgets.fitted_table.HidingTable`.
 
 - ``StylesCache.get_inner_outer`` is an instance method under ``lru_cache(1024)``
   (Textualize/textual#6665): its cache keeps every widget's StylesCache, with all the
@@ -34,13 +36,12 @@ def _keyed_by_colours(method: Any) -> Any:
         return inner_outer(base_background, background)
 
     get_inner_outer.__doc__ = method.__doc__
-    get_inner_outer.cache_info = inner_outer.cache_info  # type: ignore[attr-defined]
-    get_inner_outer.keyed_by_colours = True  # type: ignore[attr-defined]
     return get_inner_outer
 
 
 def apply() -> None:
     method = StylesCache.__dict__.get("get_inner_outer")
+    # Textual's is an lru_cache wrapper; ours (already applied) or a fixed Textual's is not.
     if hasattr(method, "cache_info") and hasattr(method, "__wrapped__"):
         setattr(StylesCache, "get_inner_outer", _keyed_by_colours(method))  # noqa: B010
 

@@ -35,9 +35,9 @@ class KeyFooter(Footer):
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        # A refresh of the bindings that changes no key (the selected row moved, the
-        # reason a key is unavailable changed) rebuilds nothing: a rebuild makes a dozen
-        # widgets, and on a changing cluster it came every few seconds.
+        # A refresh of the bindings that changes no key (the selection moved to a row
+        # with the same keys) rebuilds nothing: a rebuild makes a dozen widgets, and on a
+        # changing cluster it came every few seconds.
         unchanged = self._composed is not None and screen is self.screen and self.is_attached
         if unchanged and self._keys(screen) == self._composed:
             return

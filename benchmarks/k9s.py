@@ -38,7 +38,8 @@ import pyte
 VERSION = "v0.50.16"
 CACHE = Path.home() / ".cache" / "kubectl-batch-bench" / f"k9s-{VERSION}"
 SIZE = (200, 50)
-_TITLE = re.compile(r"jobs\((?P<scope>[^)]*)\)\[\s*(?P<count>\d+)\s*\]", re.IGNORECASE)
+# (k9s groups thousands: "jobs(all)[10,020]")
+_TITLE = re.compile(r"jobs\((?P<scope>[^)]*)\)\[\s*(?P<count>[\d,]+)\s*\]", re.IGNORECASE)
 
 
 def build() -> Path:
@@ -140,7 +141,7 @@ class K9s:
 
 def job_count(text: str) -> int | None:
     m = _TITLE.search(text)
-    return int(m.group("count")) if m else None
+    return int(m.group("count").replace(",", "")) if m else None
 
 
 def run(

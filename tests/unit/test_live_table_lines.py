@@ -157,3 +157,38 @@ async def test_a_rows_line_is_what_datatable_makes_of_it():
             assert ours[0] == theirs[0] == []
             assert _plain(ours) == _plain(theirs), uid
             assert ours[1][-1] == theirs[1][-1]  # the filler, with this row's meta
+
+
+@pytest.mark.asyncio
+async def test_rows_places_are_datatables_without_walking_the_rows(monkeypatch):
+    """A row's place is its index (rows of one line): the line a row is painted on, the
+    row on a line and the table's height are DataTable's, in a scrolled table; a change
+    repaints the row's line on screen, and nothing when the row is out of the window."""
+    data = recorded()
+    data["jobs"] += [_new_job(data, f"bulk-{i:03}", "2026-11-22T04:50:00Z") for i in range(300)]
+    app = make_app(data)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#jobs", LiveTable)
+        table.scroll_to(y=150, animate=False)
+        await pilot.pause()
+        assert int(table.scroll_y) == 150
+        assert table._total_row_height == DataTable._total_row_height.fget(table) == 312
+        for y in (0, 1, 2, 150, 311):
+            assert table._get_offsets(y) == DataTable._get_offsets(table, y)
+        with pytest.raises(LookupError):
+            table._get_offsets(400)
+        for index in (0, 149, 150, 160, 311):
+            assert table._get_row_region(index) == DataTable._get_row_region(table, index)
+
+        painted: list = []
+        monkeypatch.setattr(table, "refresh", lambda *regions, **kw: painted.extend(regions))
+        window = table.size.height
+        for index in (10, 150, 151, 160, 150 + window + 5):
+            painted.clear()
+            table._refresh_uid(table._row_locations.get_key(index).value)
+            theirs = DataTable._get_row_region(table, index).translate(-table.scroll_offset)
+            on_screen = 0 <= theirs.y < window
+            assert [(r.y, r.height) for r in painted] == (
+                [(theirs.y, 1)] if on_screen else []
+            ), index

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -24,7 +24,7 @@ from textual import events
 from textual._segment_tools import line_crop
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -63,6 +63,17 @@ def _same(kept: tuple, values: tuple) -> bool:
     return len(kept) == len(values) and all(a is b for a, b in zip(kept, values, strict=True))
 
 
+class _Paint(NamedTuple):
+    """What every line of one paint of a table shares."""
+
+    style: Style
+    width: int
+    columns: tuple[tuple[ColumnKey, int], ...]  # (key, rendered width), in order
+    cursor_row: int
+    hover_row: int
+    flags: tuple  # zebra stripes, fixed rows, show cursor, show hover, pseudo-classes
+
+
 class LiveTable(HidingTable):
     """Rows keyed by uid, cells from :class:`Column` renderers, columns laid out for the
     table's width (``wide``: all of them, scrolled sideways)."""
@@ -82,6 +93,8 @@ class LiveTable(HidingTable):
         self._rendered: LRUCache[tuple, tuple[Any, Any]] = LRUCache(RENDERED_CELLS)
         self._row_lines: LRUCache[tuple, tuple[tuple, Any]] = LRUCache(RENDERED_LINES)
         self._lines: LRUCache[tuple, tuple[Any, Strip]] = LRUCache(RENDERED_LINES)
+        self._fixed = False  # until our columns are added (DataTable's __init__ reads it)
+        self._paint: _Paint | None = None  # while render_lines paints
         super().__init__(**kwargs)
         self._cell_render_cache = LRUCache(DATATABLE_CACHE)
         self._row_render_cache = LRUCache(DATATABLE_CACHE)
@@ -103,7 +116,6 @@ class LiveTable(HidingTable):
         self._longest: dict[str, int] = {}
         self._sized = self._sized_by()
         self._widths: tuple[int, ...] = ()
-        self._fixed = False  # until our columns are added
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -333,8 +345,47 @@ class LiveTable(HidingTable):
 
     def _refresh_uid(self, uid: str) -> None:
         index = self._row_locations.get(RowKey(uid))
-        if index is not None:
+        if index is None:
+            return
+        if not self._fixed_layout():
             self.refresh_row(index)
+            return
+        # DataTable.refresh_row for a row of one line, in the widget's coordinates: only
+        # when the row is in the window.
+        size = self.size
+        y = index + (self.header_height if self.show_header else 0) - int(self.scroll_y)
+        if 0 <= y < size.height:
+            self.refresh(Region(0, y, size.width, 1))
+
+    # -- rows of one line -----------------------------------------------------------------
+    # DataTable finds a row's place by summing the heights of the rows above it, from lists
+    # of every row it rebuilds after each cell update (their caches are keyed by its update
+    # counter): a ticking age or a new status cost a walk of the whole table per changed
+    # row, 10,000 rows at a time. Our rows are one line each (see _fixed_layout), so a
+    # row's place is its index.
+    def _get_row_region(self, row_index: int) -> Region:
+        if not self._fixed_layout():
+            return super()._get_row_region(row_index)
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, self.virtual_size.width), 1)
+
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        if not self._fixed_layout():
+            return super()._get_offsets(y)
+        if self.show_header:
+            if y < self.header_height:
+                return self._header_row_key, y
+            y -= self.header_height
+        row_key = self._row_locations.get_key(y) if 0 <= y < self.row_count else None
+        if row_key is None:
+            raise LookupError(f"no row at line {y}")
+        return row_key, 0
+
+    @property
+    def _total_row_height(self) -> int:
+        return self.row_count if self._fixed_layout() else super()._total_row_height
 
     def visible_uids(self) -> list[str]:
         if not self._order:
@@ -474,6 +525,67 @@ class LiveTable(HidingTable):
             and self._fixed_layout()
         )
 
+    def _paint_now(self) -> _Paint:
+        return _Paint(
+            self.rich_style,
+            self.size.width,
+            tuple((c.key, c.get_render_width(self)) for c in self.ordered_columns),
+            self.cursor_coordinate.row,
+            self.hover_coordinate.row,
+            (
+                self.zebra_stripes,
+                self.fixed_rows,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self._pseudo_class_state,
+            ),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of one paint shares (the table's style, its width, the columns'
+        # widths, where the cursor is) is worked out once for the paint: per line, reading
+        # them through Textual's reactive descriptors cost as much as a kept line.
+        self._pseudo_class_state = self.get_pseudo_class_state()  # (as DataTable's)
+        self._paint = self._paint_now() if self._keeps_lines() else None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def render_line(self, y: int) -> Strip:
+        paint = self._paint
+        if paint is None:
+            return super().render_line(y)
+        # As DataTable.render_line, for rows of one line.
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= paint.flags[1] + (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + paint.width, paint.style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        paint = self._paint
+        if paint is None:
+            if not self._keeps_lines():
+                return super()._render_line(y, x1, x2, base_style)
+            paint = self._paint_now()
+        width = paint.width
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base_style)
+        pair = self._kept_row_line(row_key, line_no, base_style, paint)
+        key = (row_key, line_no, x1, x2, width, base_style)
+        kept = self._lines.get(key)
+        if kept is not None and kept[0] is pair:
+            return kept[1]
+        # As DataTable._render_line puts a row's line together (no fixed columns here).
+        _, scrollable = pair
+        segments: list[Segment] = [s for cell in scrollable for s in cell]
+        strip = Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(width, base_style)
+        strip = strip.simplify()
+        self._lines[key] = (pair, strip)
+        return strip
+
     def _render_line_in_row(
         self,
         row_key: RowKey,
@@ -486,40 +598,57 @@ class LiveTable(HidingTable):
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
+        paint = self._paint_now()._replace(
+            cursor_row=cursor_location.row, hover_row=hover_location.row
+        )
+        return self._kept_row_line(row_key, line_no, base_style, paint)
+
+    def _kept_row_line(
+        self, row_key: RowKey, line_no: int, base_style: Style, paint: _Paint
+    ) -> tuple[list, list]:
         if row_key is self._header_row_key:
             index, values = -1, tuple(c.label for c in self.ordered_columns)
         else:
             found = self._row_locations.get(row_key)
             index = -2 if found is None else found
             values = tuple(self._data[row_key].values()) if row_key in self._data else ()
+        zebra, fixed_rows = paint.flags[:2]
         key = (
             row_key,
             line_no,
             base_style,
-            index == cursor_location.row,
-            index == hover_location.row,
-            index % 2 if self.zebra_stripes else 0,
-            index < self.fixed_rows,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            self._widths,
-            self.size.width,
+            index == paint.cursor_row,
+            index == paint.hover_row,
+            index % 2 if zebra else 0,
+            index < fixed_rows,
+            paint.flags,
+            paint.columns,
+            paint.width,
         )
         kept = self._row_lines.get(key)
         if kept is not None and _same(kept[0], values):
             return kept[1]
         if index < 0 or line_no:  # the header, or no such row: DataTable's own way
             pair = super()._render_line_in_row(
-                row_key, line_no, base_style, cursor_location, hover_location
+                row_key,
+                line_no,
+                base_style,
+                Coordinate(paint.cursor_row, 0),
+                Coordinate(paint.hover_row, 0),
             )
         else:
-            pair = self._row_line(row_key, index, base_style, key[3], key[4])
+            pair = self._row_line(row_key, index, base_style, key[3], key[4], paint)
         self._row_lines[key] = (values, pair)
         return pair
 
     def _row_line(
-        self, row_key: RowKey, index: int, base_style: Style, cursor: bool, hover: bool
+        self,
+        row_key: RowKey,
+        index: int,
+        base_style: Style,
+        cursor: bool,
+        hover: bool,
+        paint: _Paint,
     ) -> tuple[list, list]:
         """A row's line as DataTable._render_line_in_row makes it (a row cursor, no fixed
         columns, no row labels, one line a row), with the cells' state worked out once
@@ -527,49 +656,25 @@ class LiveTable(HidingTable):
         row_style = self._get_row_style(index, base_style)
         data = self._data[row_key]
         cells: list = []
-        used = self._row_label_column_width
+        used = 0  # (no row labels)
         # The same for every cell of the row (no fixed columns here).
         state = self._cell_state(row_style, cursor, hover, index, 0)
-        for column_index, column in enumerate(self.ordered_columns):
-            width = column.get_render_width(self)
+        for column_index, (column_key, width) in enumerate(paint.columns):
             used += width
-            value = data[column.key]
+            value = data[column_key]
             cells.append(
-                self._kept_cell(value, row_key, column.key, index, column_index, width, state)[0]
+                self._kept_cell(value, row_key, column_key, index, column_index, width, state)[0]
             )
         # As DataTable extends a row's style to the table's width.
-        show = (self.show_cursor, self._show_hover_cursor)
+        show_cursor, show_hover = paint.flags[2:4]
         extend, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, *show, False, False
+            False, False, False, hover, cursor, show_cursor, show_hover, False, False
         )
         extend = (
             row_style + extend + Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
         )
-        cells.append([Segment(" " * max(0, self.size.width - used), extend)])
+        cells.append([Segment(" " * max(0, paint.width - used), extend)])
         return [], cells
-
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        if not self._keeps_lines():
-            return super()._render_line(y, x1, x2, base_style)
-        width = self.size.width
-        try:
-            row_key, line_no = self._get_offsets(y)
-        except LookupError:
-            return Strip.blank(width, base_style)
-        pair = self._render_line_in_row(
-            row_key, line_no, base_style, self.cursor_coordinate, self.hover_coordinate
-        )
-        key = (row_key, line_no, x1, x2, width, base_style)
-        kept = self._lines.get(key)
-        if kept is not None and kept[0] is pair:
-            return kept[1]
-        # As DataTable._render_line puts a row's line together (no fixed columns here).
-        _, scrollable = pair
-        segments: list[Segment] = [s for cell in scrollable for s in cell]
-        strip = Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(width, base_style)
-        strip = strip.simplify()
-        self._lines[key] = (pair, strip)
-        return strip
 
     def _pointer_row(self, event: events.MouseEvent) -> None:
         """Put the row under the pointer into the event's style: the kept lines carry the

@@ -189,6 +189,6 @@ async def test_rows_places_are_datatables_without_walking_the_rows(monkeypatch):
             table._refresh_uid(table._row_locations.get_key(index).value)
             theirs = DataTable._get_row_region(table, index).translate(-table.scroll_offset)
             on_screen = 0 <= theirs.y < window
-            assert [(r.y, r.height) for r in painted] == (
-                [(theirs.y, 1)] if on_screen else []
-            ), index
+            assert [(r.y, r.height) for r in painted] == ([(theirs.y, 1)] if on_screen else []), (
+                index
+            )

@@ -197,12 +197,13 @@ RUN = {"test.kubectl-batch.io/outcome": "run"}
 class Output:
     """A running command's stdout, read line by line in a thread."""
 
-    def __init__(self, proc: subprocess.Popen):
+    def __init__(self, proc: subprocess.Popen, stream=None):
         self.proc, self.lines = proc, []
+        self.stream = proc.stdout if stream is None else stream
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        for line in self.proc.stdout:
+        for line in self.stream:
             self.lines.append(line.rstrip("\n"))
 
 
@@ -216,6 +217,7 @@ def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, clu
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         )  # fmt: skip
         out = Output(proc)
+        errors = Output(proc, proc.stderr)  # read as it comes: a full pipe would block it
         try:
             kubectl.wait_for(
                 lambda: "[job/early] processing" in out.lines, what="the first Job's line"
@@ -236,8 +238,15 @@ def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, clu
             assert not any("job/other" in ln for ln in out.lines)
         finally:
             proc.send_signal(signal.SIGINT)
-            code = proc.wait(timeout=20)
-        stderr = proc.stderr.read()
+            try:
+                code = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError(
+                    f"Ctrl-C did not end it in 20 s; stdout {out.lines}, stderr {errors.lines}"
+                ) from None
+        time.sleep(0.2)  # the readers' last lines
+        stderr = "\n".join(errors.lines)
         assert code == 130, stderr
         assert "Traceback" not in stderr, stderr
 

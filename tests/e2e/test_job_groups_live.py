@@ -215,6 +215,9 @@ def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, clu
             [sys.executable, "-m", "kubectl_batch", "--kubeconfig", str(cluster), "-n",
              namespace, "logs", "-l", f"{GROUP}=g", "-f"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            # Ctrl-C as at a terminal: a shell's background job (CI started with `&`)
+            # passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
         out = Output(proc)
         errors = Output(proc, proc.stderr)  # read as it comes: a full pipe would block it

@@ -11,8 +11,6 @@ it with exit code 130 and no traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import signal
 import sys
 import threading
@@ -24,8 +22,6 @@ from kubectl_batch.commands.command import NOTHING, Command, UsageError, complet
 ActionError = UsageError  # an argument mistake: one line, exit code 1
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from kubectl_batch.kube.client import ApiClient
     from kubectl_batch.kube.group_logs import LogOptions, PodRef
     from kubectl_batch.kube.logs import LogLine
@@ -141,32 +137,12 @@ def follow_logs(
         try:
             follower.run()
         except KeyboardInterrupt:
-            # Ctrl-C ends the command now: closing the streams and watches gets a moment,
-            # never a wait on a socket a loaded server is slow to let go of.
-            _within(STOP_WITHIN, follower.stop, *([cache.stop] if owned else []))
-            owned = False
+            follower.stop()
             raise
         return 1 if printer.errors else 0
     finally:
         if owned:
             cache.stop()
-
-
-#: Seconds Ctrl-C waits for the streams and watches to close (then the process leaves).
-STOP_WITHIN = 2.0
-
-
-def _within(seconds: float, *steps: Callable[[], object]) -> None:
-    """Run ``steps`` in order on a daemon thread, waiting at most ``seconds`` for them."""
-
-    def run() -> None:
-        for step in steps:
-            with contextlib.suppress(Exception):  # leaving anyway
-                step()
-
-    worker = threading.Thread(target=run, name="stopping", daemon=True)
-    worker.start()
-    worker.join(seconds)
 
 
 def _check_job(cache: Any, name: str, index: int | None) -> None:
@@ -292,7 +268,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         return follow_logs(args, client, sys.stdout, sys.stderr)
     except KeyboardInterrupt:
-        # What was printed is flushed (within a moment: a reader may have stopped reading),
-        # then the process leaves without joining the threads still reading a stream.
-        _within(STOP_WITHIN, sys.stdout.flush, sys.stderr.flush)
-        os._exit(130)
+        sys.stdout.flush()
+        return 130

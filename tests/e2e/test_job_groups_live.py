@@ -195,12 +195,13 @@ RUN = {"test.kubectl-batch.io/outcome": "run"}
 
 
 class Output:
-    """A running command's stdout, read line by line in a thread."""
+    """One of a running command's pipes, read line by line in a thread (as it comes: a
+    pipe nobody reads fills and blocks the command)."""
 
-    def __init__(self, proc: subprocess.Popen, stream=None):
-        self.proc, self.lines = proc, []
-        self.stream = proc.stdout if stream is None else stream
-        threading.Thread(target=self._read, daemon=True).start()
+    def __init__(self, stream):
+        self.stream, self.lines = stream, []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
         for line in self.stream:
@@ -219,8 +220,7 @@ def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, clu
             # passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
-        out = Output(proc)
-        errors = Output(proc, proc.stderr)  # read as it comes: a full pipe would block it
+        out, errors = Output(proc.stdout), Output(proc.stderr)
         try:
             kubectl.wait_for(
                 lambda: "[job/early] processing" in out.lines, what="the first Job's line"
@@ -248,7 +248,7 @@ def test_group_logs_follow_a_job_that_starts_after_the_stream_began(kubectl, clu
                 raise AssertionError(
                     f"Ctrl-C did not end it in 20 s; stdout {out.lines}, stderr {errors.lines}"
                 ) from None
-        time.sleep(0.2)  # the readers' last lines
+        errors.reader.join(5)  # the pipe closed with the process: its last lines
         stderr = "\n".join(errors.lines)
         assert code == 130, stderr
         assert "Traceback" not in stderr, stderr

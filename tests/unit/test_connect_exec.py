@@ -302,7 +302,7 @@ def test_interactive_mode_never_keeps_the_terminal_from_the_plugin(tmp_path, api
 
 def test_the_cache_outlives_a_failed_plugin_run(tmp_path, api):
     """A login given up (the plugin fails) leaves the watches reconnecting, not dead."""
-    from kubectl_batch.kube.cache import ClusterCache
+    from kubectl_batch.kube.cache import ClusterCache, Phase
 
     api.watch_hold = 0.5
     api.policy.tokens["tok-2"] = "pat"
@@ -315,10 +315,8 @@ def test_the_cache_outlives_a_failed_plugin_run(tmp_path, api):
     client = ApiClient(load(kubeconfig=str(kubeconfig_for(tmp_path, api, exec_user(plugin)))))
     cache = ClusterCache(client, "etl", None).start()
     try:
-        # The resource whose list met the failed run is RECONNECTING (which counts as
-        # synced); wait for every watch to come back after its backoff.
-        from kubectl_batch.kube.cache import Phase
-
+        # Not wait_synced(): the watch whose list met the failed run is RECONNECTING,
+        # which counts as synced. Wait for every watch to come back after its backoff.
         deadline, seen = time.monotonic() + 20, cache.version
         while time.monotonic() < deadline and any(
             s.phase is not Phase.CONNECTED for s in cache.states().values()

@@ -16,7 +16,10 @@ Reports JSON lines (times are time.monotonic(), comparable with the parent's):
   {"event": "key", "t": ..., "ms": ...}  a cursor key pressed while the tables are loading
       (every 0.3 s until the first complete table), painted after ms;
   {"event": "requests", "items": [[t, method, path, watch], ...]}  every API request, at exit
-      (SIGTERM) and every 5 s.
+      (SIGTERM) and every 5 s;
+  {"event": "frames", "t": ..., "paints": N, "paint_ms": ..., "layouts": N, "layout_ms": ...}
+      every 5 s: the screen's paints (compositor refreshes) and layouts so far, and the
+      time spent in them (a layout includes the paint after it).
 Nothing here changes what the app does; it only wraps two methods to observe them.
 """
 
@@ -245,10 +248,32 @@ def main() -> int:
 
     tui_app.BatchApp.run = headless_run
 
+    # Paints of the screen (Textual's compositor refreshes) and the main thread's time in
+    # them, and the layouts among them: what a change or a tick costs to put on screen.
+    from textual.screen import Screen
+
+    frames = {"paints": 0, "paint_ms": 0.0, "layouts": 0, "layout_ms": 0.0}
+    paint, layout = Screen._compositor_refresh, Screen._refresh_layout
+
+    def timed(original, count, total):
+        def wrapper(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                frames[count] += 1
+                frames[total] += (time.perf_counter() - start) * 1000
+
+        return wrapper
+
+    Screen._compositor_refresh = timed(paint, "paints", "paint_ms")
+    Screen._refresh_layout = timed(layout, "layouts", "layout_ms")
+
     def periodic():
         while True:
             time.sleep(5)
             flush_requests()
+            report(event="frames", t=time.monotonic(), **frames)
 
     threading.Thread(target=periodic, daemon=True).start()
 

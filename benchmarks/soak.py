@@ -364,6 +364,7 @@ def run(args) -> dict:
         churn_end = time.monotonic() - start
         time.sleep(5)  # the last completions reach the screen
         seen = {e["name"]: e["t"] for e in _events(report) if e["event"] == "seen"}
+        frames = [e for e in _events(report) if e["event"] == "frames"]
         # Delete most objects: every Job but 5, and the CronJobs (and their Jobs).
         keep = 0 if bench else 5
         say(f"soak: deleting {len(churn.order) - keep} Jobs and the CronJobs")
@@ -382,6 +383,7 @@ def run(args) -> dict:
         result = summarize(
             args, samples, churn, seen, table, start, churn_end, before_delete, bench
         )
+        result["paints"] = paint_rates(frames, start + args.warmup * 60, start + churn_end)
         result.update(namespace=ns, kubeconfig=kubeconfig, bench=bench)
         return result
     finally:
@@ -432,6 +434,22 @@ def summarize(args, samples, churn, seen, table, start, churn_end, before_delete
     }
 
 
+def paint_rates(frames: list[dict], since: float, until: float) -> dict | None:
+    """Paints of the screen a second and their main-thread milliseconds a second, between
+    two monotonic times (the probe's "frames" counters, every 5 s)."""
+    span = [f for f in frames if since <= f["t"] <= until]
+    if len(span) < 2:
+        return None
+    a, b = span[0], span[-1]
+    seconds = b["t"] - a["t"]
+    return {
+        "paints_per_s": (b["paints"] - a["paints"]) / seconds,
+        "paint_ms_per_s": (b["paint_ms"] - a["paint_ms"]) / seconds,
+        "layouts_per_s": (b["layouts"] - a["layouts"]) / seconds,
+        "layout_ms_per_s": (b["layout_ms"] - a["layout_ms"]) / seconds,
+    }
+
+
 # ---------------------------------------------------------------------------- output
 
 
@@ -476,6 +494,14 @@ def print_summary(r: dict) -> str:
         f"< {TARGET_CPU:g} % (60 changes/min, 50 Jobs): "
         f"{verdict(cpu < TARGET_CPU if cpu_applies else None)} |"
     )
+    paints = r.get("paints")
+    if paints:
+        lines.append(
+            f"| paints of the screen after the warm-up | {paints['paints_per_s']:.1f} a second, "
+            f"{paints['paint_ms_per_s']:.0f} ms a second (layouts: "
+            f"{paints['layouts_per_s']:.1f} a second, {paints['layout_ms_per_s']:.0f} ms "
+            "with their paints) | |"
+        )
     first, last = r["latency_first_ms"], r["latency_last_ms"]
     w = f"{r['window_s'] / 60:.3g}"
 

@@ -192,3 +192,62 @@ async def test_rows_places_are_datatables_without_walking_the_rows(monkeypatch):
             assert [(r.y, r.height) for r in painted] == ([(theirs.y, 1)] if on_screen else []), (
                 index
             )
+
+
+@pytest.mark.asyncio
+async def test_a_changed_row_is_kept_again_and_a_tick_renders_only_what_ticked(monkeypatch):
+    """Textual's LRUCache keeps the first value set for a key: a row whose cells changed
+    once was put together again on every paint after. And a tick that moves an age renders
+    that cell alone: the row's other cells are taken from its line before."""
+    data = recorded()
+    app = make_app(data)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#jobs", LiveTable)
+        job = copy.deepcopy(
+            next(j for j in data["jobs"] if j["metadata"]["name"] == "sweep-paused")
+        )
+        uid = job["metadata"]["uid"]
+        job["spec"]["suspend"] = False
+        job["status"]["conditions"] = []
+        job["status"]["active"] = 1
+        job["metadata"]["resourceVersion"] = "990003"
+        app.cache.put("Job", job)
+        await settle(pilot, app)
+        await pilot.pause()
+        assert "Running" in _line(table, uid)
+
+        made: list[str] = []
+        cells: list[tuple[str, str]] = []
+        row_line, kept_cell = LiveTable._row_line, LiveTable._kept_cell
+
+        def counted_line(self, row_key, *args, **kwargs):
+            if self is table:
+                made.append(row_key.value)
+            return row_line(self, row_key, *args, **kwargs)
+
+        def counted_cell(self, value, row_key, column_key, *args, **kwargs):
+            if self is table:
+                cells.append((row_key.value, column_key.value))
+            return kept_cell(self, value, row_key, column_key, *args, **kwargs)
+
+        monkeypatch.setattr(LiveTable, "_row_line", counted_line)
+        monkeypatch.setattr(LiveTable, "_kept_cell", counted_cell)
+        for _ in range(2):
+            table.refresh()  # every line painted again, nothing changed
+            await pilot.pause()
+        assert made == []
+
+        # A minute later: the ages (and durations of running Jobs) move, nothing else.
+        app.clock.advance(60)
+        table.tick(app.clock())
+        await pilot.pause()
+        live = {c.key for c in table.columns_spec if c.live}
+        assert made and {column for _, column in cells} <= live, cells
+        style = table.rich_style
+        for row in table.order:
+            key = table._row_locations.get_key(table.get_row_index(row))
+            cursor, hover = table.cursor_coordinate, table.hover_coordinate
+            ours = table._render_line_in_row(key, 0, style, cursor, hover)
+            theirs = DataTable._render_line_in_row(table, key, 0, style, cursor, hover)
+            assert _plain(ours) == _plain(theirs), row

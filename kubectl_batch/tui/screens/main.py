@@ -255,8 +255,8 @@ class MainScreen(ObjectActions, LiveScreen):
         self.update_hint()
 
     def tick(self, now: datetime) -> None:
-        for table in self.query(LiveTable):
-            table.tick(now)
+        for name in ("#cronjobs", "#jobs"):
+            self.query_one(name, LiveTable).tick(now)
         if self._model is not None:
             self.query_one(ScopeBar).show(states=self._model.states, now=now)
 

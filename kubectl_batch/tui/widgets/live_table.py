@@ -12,9 +12,10 @@ takes no cells on screen, so a resize changes widths, never rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from rich.segment import Segment
@@ -51,6 +52,41 @@ DATATABLE_CACHE = 256
 ADD_PER_FRAME = 2500
 
 
+class Kept:
+    """A bounded cache of what a table rendered, the least recently used dropped first.
+
+    Unlike Textual's LRUCache, whose ``set`` leaves a key that is there alone, a new value
+    replaces the old: the entries here are checked against what they were made from (the
+    same cell, the same cells of a row) and made again when that changed. With the old
+    value left in place, a row changed once missed on every paint after, for as long as it
+    was on screen (its entry, read on each paint, was never the oldest)."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple) -> Any:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: tuple, value: Any) -> None:
+        entries = self._entries
+        entries[key] = value
+        entries.move_to_end(key)
+        if len(entries) > self._size:
+            entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 def render_cells(
     columns: Sequence[Column], rows: Sequence[Any], now: datetime
 ) -> dict[str, list[TableCell]]:
@@ -72,6 +108,7 @@ class _Paint(NamedTuple):
     cursor_row: int
     hover_row: int
     flags: tuple  # zebra stripes, fixed rows, show cursor, show hover, pseudo-classes
+    values: Callable[[Mapping[ColumnKey, Any]], tuple]  # a row's cells, in column order
 
 
 class LiveTable(HidingTable):
@@ -90,9 +127,9 @@ class LiveTable(HidingTable):
     def __init__(self, columns: Sequence[Column] = (), **kwargs: Any) -> None:
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
-        self._rendered: LRUCache[tuple, tuple[Any, Any]] = LRUCache(RENDERED_CELLS)
-        self._row_lines: LRUCache[tuple, tuple[tuple, Any]] = LRUCache(RENDERED_LINES)
-        self._lines: LRUCache[tuple, tuple[Any, Strip]] = LRUCache(RENDERED_LINES)
+        self._rendered = Kept(RENDERED_CELLS)  # (value, rendered lines)
+        self._row_lines = Kept(RENDERED_LINES)  # (cells, the row's line in segments)
+        self._lines = Kept(RENDERED_LINES)  # (the row's line, its Strip)
         self._fixed = False  # until our columns are added (DataTable's __init__ reads it)
         self._paint: _Paint | None = None  # while render_lines paints
         super().__init__(**kwargs)
@@ -344,18 +381,26 @@ class LiveTable(HidingTable):
         self._update_count += 1
 
     def _refresh_uid(self, uid: str) -> None:
-        index = self._row_locations.get(RowKey(uid))
-        if index is None:
+        self._refresh_uids((uid,))
+
+    def _refresh_uids(self, uids: Iterable[str]) -> None:
+        """Repaint these rows (one refresh: each costs Textual a walk of the widget's
+        geometry, and a tick changes every visible row)."""
+        locations = self._row_locations
+        indexes = [i for i in (locations.get(RowKey(uid)) for uid in uids) if i is not None]
+        if not indexes:
             return
         if not self._fixed_layout():
-            self.refresh_row(index)
+            for index in indexes:
+                self.refresh_row(index)
             return
-        # DataTable.refresh_row for a row of one line, in the widget's coordinates: only
-        # when the row is in the window.
+        # DataTable.refresh_row for rows of one line, in the widget's coordinates: only
+        # the rows in the window.
         size = self.size
-        y = index + (self.header_height if self.show_header else 0) - int(self.scroll_y)
-        if 0 <= y < size.height:
-            self.refresh(Region(0, y, size.width, 1))
+        top = (self.header_height if self.show_header else 0) - int(self.scroll_y)
+        ys = [top + i for i in indexes if 0 <= top + i < size.height]
+        if ys:
+            self.refresh(*(Region(0, y, size.width, 1) for y in ys))
 
     # -- rows of one line -----------------------------------------------------------------
     # DataTable finds a row's place by summing the heights of the rows above it, from lists
@@ -392,14 +437,14 @@ class LiveTable(HidingTable):
             return []
         top = int(self.scroll_y)
         height = max(0, self.scrollable_content_region.height - self.header_height)
+        row_at = self._row_locations.get_key
         out: list[str] = []
-        for index in range(top, min(len(self._order), top + height + 1)):
-            try:
-                uid = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
-            except Exception:  # noqa: BLE001 - row vanished meanwhile
+        for index in range(top, min(self.row_count, top + height + 1)):
+            key = row_at(index)
+            uid = key.value if key is not None else None
+            if uid is None:  # (never: rows are keyed by uid, placed from 0 to row_count - 1)
                 break
-            if uid is not None:  # (always: every row is added with its uid as key)
-                out.append(uid)
+            out.append(uid)
         return out
 
     def tick(self, now: datetime) -> None:
@@ -407,22 +452,22 @@ class LiveTable(HidingTable):
         if not self._live or not self._rows:
             return
         positions = {c.key: i for i, c in enumerate(self._columns)}
-        with self.app.batch_update():
-            for uid in self.visible_uids():
-                row = self._rows.get(uid)
-                if row is None:
-                    continue
-                cells = self._cells[uid]
-                changed = False
-                for column in self._live:
-                    i = positions[column.key]
-                    cell = column.render(row, now)
-                    if cell != cells[i]:
-                        cells[i] = cell
-                        self._set_cell(uid, column.key, cell)
-                        changed = True
-                if changed:
-                    self._refresh_uid(uid)
+        changed: list[str] = []
+        for uid in self.visible_uids():
+            row = self._rows.get(uid)
+            if row is None:
+                continue
+            cells = self._cells[uid]
+            before = len(changed)
+            for column in self._live:
+                i = positions[column.key]
+                cell = column.render(row, now)
+                if cell != cells[i]:
+                    cells[i] = cell
+                    self._set_cell(uid, column.key, cell)
+                    if len(changed) == before:
+                        changed.append(uid)
+        self._refresh_uids(changed)
 
     # -- measuring ------------------------------------------------------------------------
     # DataTable measures every new cell for its column's content width, and when an updated
@@ -526,10 +571,12 @@ class LiveTable(HidingTable):
         )
 
     def _paint_now(self) -> _Paint:
+        columns = tuple((c.key, c.get_render_width(self)) for c in self.ordered_columns)
+        keys = [key for key, _ in columns]
         return _Paint(
             self.rich_style,
             self.size.width,
-            tuple((c.key, c.get_render_width(self)) for c in self.ordered_columns),
+            columns,
             self.cursor_coordinate.row,
             self.hover_coordinate.row,
             (
@@ -539,6 +586,7 @@ class LiveTable(HidingTable):
                 self._show_hover_cursor,
                 self._pseudo_class_state,
             ),
+            itemgetter(*keys) if len(keys) > 1 else lambda data: tuple(map(data.get, keys)),
         )
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -611,7 +659,8 @@ class LiveTable(HidingTable):
         else:
             found = self._row_locations.get(row_key)
             index = -2 if found is None else found
-            values = tuple(self._data[row_key].values()) if row_key in self._data else ()
+            data = self._data.get(row_key)
+            values = paint.values(data) if data is not None else ()
         zebra, fixed_rows = paint.flags[:2]
         key = (
             row_key,
@@ -637,7 +686,10 @@ class LiveTable(HidingTable):
                 Coordinate(paint.hover_row, 0),
             )
         else:
-            pair = self._row_line(row_key, index, base_style, key[3], key[4], paint)
+            # The row's line before its cells changed (the same key: the same place, style
+            # and widths) lends the cells that did not change: on a tick, all but an age.
+            before = kept if kept is not None and len(kept[0]) == len(values) else None
+            pair = self._row_line(row_key, index, base_style, key[3], key[4], paint, before)
         self._row_lines[key] = (values, pair)
         return pair
 
@@ -649,19 +701,26 @@ class LiveTable(HidingTable):
         cursor: bool,
         hover: bool,
         paint: _Paint,
+        before: tuple[tuple, tuple[list, list]] | None = None,
     ) -> tuple[list, list]:
         """A row's line as DataTable._render_line_in_row makes it (a row cursor, no fixed
         columns, no row labels, one line a row), with the cells' state worked out once
-        for the row instead of once a cell: this is what a ticking age costs."""
+        for the row instead of once a cell: this is what a ticking age costs. ``before``:
+        (cells, line) of this row in the same place, style and widths; its rendered cells
+        are taken for the cells that are still the same objects."""
         row_style = self._get_row_style(index, base_style)
         data = self._data[row_key]
         cells: list = []
         used = 0  # (no row labels)
         # The same for every cell of the row (no fixed columns here).
         state = self._cell_state(row_style, cursor, hover, index, 0)
+        old_values, old_cells = (before[0], before[1][1]) if before is not None else ((), [])
         for column_index, (column_key, width) in enumerate(paint.columns):
             used += width
             value = data[column_key]
+            if column_index < len(old_values) and old_values[column_index] is value:
+                cells.append(old_cells[column_index])
+                continue
             cells.append(
                 self._kept_cell(value, row_key, column_key, index, column_index, width, state)[0]
             )

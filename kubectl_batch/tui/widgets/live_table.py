@@ -458,15 +458,16 @@ class LiveTable(HidingTable):
             if row is None:
                 continue
             cells = self._cells[uid]
-            before = len(changed)
+            moved = False
             for column in self._live:
                 i = positions[column.key]
                 cell = column.render(row, now)
                 if cell != cells[i]:
                     cells[i] = cell
                     self._set_cell(uid, column.key, cell)
-                    if len(changed) == before:
-                        changed.append(uid)
+                    moved = True
+            if moved:
+                changed.append(uid)
         self._refresh_uids(changed)
 
     # -- measuring ------------------------------------------------------------------------

@@ -80,9 +80,6 @@ class Kept:
         if len(entries) > self._size:
             entries.popitem(last=False)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def clear(self) -> None:
         self._entries.clear()
 

@@ -2,7 +2,7 @@
 BatchApp and ClusterCache), headless at a fixed terminal size, reporting to a file.
 
     python benchmarks/probe.py --report FILE --kubeconfig PATH [--size 200x50] [--watch PREFIX]
-                               [--rescan SECONDS]
+                               [--rescan SECONDS] [--heap-every SECONDS]
     python benchmarks/probe.py --report FILE --demo     # `kubectl batch --demo`, no cluster
 
 Reports JSON lines (times are time.monotonic(), comparable with the parent's):
@@ -19,8 +19,13 @@ Reports JSON lines (times are time.monotonic(), comparable with the parent's):
       (SIGTERM) and every 5 s;
   {"event": "frames", "t": ..., "paints": N, "paint_ms": ..., "layouts": N, "layout_ms": ...}
       every 5 s: the screen's paints (compositor refreshes) and layouts so far, and the
-      time spent in them (a layout includes the paint after it).
-Nothing here changes what the app does; it only wraps two methods to observe them.
+      time spent in them (a layout includes the paint after it);
+  {"event": "heap", "t": ..., "k": K, "traced_kb": ..., "objects": N, "types": [...],
+   "kept": {table: [cells, row lines, lines]}, "tuples": [...]}  with --heap-every SECONDS:
+      the traced heap, what the collector tracks by type, the entries of each table's
+      render caches; the tracemalloc snapshot is dumped to REPORT.heap-K.
+Nothing here changes what the app does; it only wraps two methods to observe them (but
+--heap-every traces every allocation, which slows it down and costs memory of its own).
 """
 
 from __future__ import annotations
@@ -51,6 +56,12 @@ def main() -> int:
     parser.add_argument("--namespace", default=None, help="default: all namespaces")
     parser.add_argument(
         "--rescan", type=float, default=0, help="look for new watched rows every SECONDS"
+    )
+    parser.add_argument(
+        "--heap-every",
+        type=float,
+        default=0,
+        help="trace allocations (tracemalloc) and dump a snapshot every SECONDS",
     )
     opts = parser.parse_args()
     width, height = (int(x) for x in opts.size.split("x"))
@@ -222,6 +233,7 @@ def main() -> int:
 
     def on_mount(self):
         original_mount(self)
+        state["app"] = self
         # Every 20 ms while the tables fill (rows are added over frames); after that a
         # change reaches the screen through on_refreshed, where check() runs at once, so
         # polling slows down and stays out of the CPU measured while idle or churning.
@@ -276,6 +288,8 @@ def main() -> int:
             report(event="frames", t=time.monotonic(), **frames)
 
     threading.Thread(target=periodic, daemon=True).start()
+    if opts.heap_every:
+        _trace_heap(opts.heap_every, Path(opts.report), report, state)
 
     from kubectl_batch.cli import main as cli_main
 
@@ -287,6 +301,56 @@ def main() -> int:
     code = cli_main(argv)
     flush_requests()
     return code
+
+
+def _trace_heap(every: float, report_path: Path, report, state: dict) -> None:
+    """Where memory grows (issue 22): every `every` s a tracemalloc snapshot is dumped
+    beside the report (REPORT.heap-K, for tracemalloc.Snapshot.load) and a "heap" event
+    gives the traced total, the live objects the collector tracks, by type, and the
+    entries in each table's render caches."""
+    import collections
+    import gc
+    import tracemalloc
+
+    from kubectl_batch.tui.widgets.live_table import LiveTable
+
+    tracemalloc.start(12)
+
+    def dump() -> None:
+        k = 0
+        while True:
+            time.sleep(every)
+            current = tracemalloc.get_traced_memory()[0]  # before the snapshot's own
+            snapshot = tracemalloc.take_snapshot()
+            snapshot.dump(f"{report_path}.heap-{k}")
+            del snapshot  # (its traces are tuples: they would be counted below)
+            alive = gc.get_objects()
+            counts = collections.Counter(type(o).__qualname__ for o in alive)
+            # Tuples are most of what the collector tracks: what they hold says whose.
+            shapes = collections.Counter(
+                (len(o), *(type(x).__qualname__ for x in o[:4])) for o in alive if type(o) is tuple
+            )
+            del alive
+            app = state.get("app")
+            kept = {
+                str(t.id): [len(c._entries) for c in (t._rendered, t._row_lines, t._lines)]
+                for t in (app.screen.query(LiveTable) if app is not None else ())
+            }
+            report(
+                event="heap",
+                t=time.monotonic(),
+                k=k,
+                traced_kb=current // 1024,
+                rss_kb=_rss_kb(),
+                objects=sum(counts.values()),
+                frozen=gc.get_freeze_count(),
+                types=counts.most_common(40),
+                kept=kept,
+                tuples=[[" ".join(map(str, k)), n] for k, n in shapes.most_common(15)],
+            )
+            k += 1
+
+    threading.Thread(target=dump, daemon=True).start()
 
 
 def _cpu() -> float:

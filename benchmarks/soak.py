@@ -313,6 +313,8 @@ def run(args) -> dict:
         ]
         if not bench:
             cmd += ["--namespace", ns]
+        if args.heap_every:
+            cmd += ["--heap-every", str(args.heap_every)]
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         table = None
@@ -391,8 +393,11 @@ def run(args) -> dict:
             stop_probe(proc)
         log.close()
         cleanup(client, ns)
-        report.unlink(missing_ok=True)
-        report.with_suffix(".log").unlink(missing_ok=True)
+        if args.heap_every:
+            say(f"soak: the probe's report and heap snapshots are kept: {report}*")
+        else:
+            report.unlink(missing_ok=True)
+            report.with_suffix(".log").unlink(missing_ok=True)
 
 
 def summarize(args, samples, churn, seen, table, start, churn_end, before_delete, bench) -> dict:
@@ -554,6 +559,12 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=60, help="seconds after the deletions")
     parser.add_argument("--size", default="200x50", help="terminal size of the headless TUI")
     parser.add_argument("--json", default="soak.json", help="samples and figures (soak.json)")
+    parser.add_argument(
+        "--heap-every",
+        type=float,
+        default=0,
+        help="trace the TUI's allocations, a snapshot every SECONDS (slows it; see probe.py)",
+    )
     args = parser.parse_args()
     if args.jobs >= 1000 and args.jobs not in (1000, 10000):
         parser.error("--jobs above 999 must be 1000 or 10000 (the benchmark clusters)")

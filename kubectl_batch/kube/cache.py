@@ -29,6 +29,8 @@ from kubectl_batch.kube.client import ApiClient, ApiError, Unreachable
 from kubectl_batch.kube.config import ConfigError
 from kubectl_batch.kube.resources import ALL, PODS, Obj, Resource, list_all
 
+#: Events kept about one object, the newest (a CronJob firing every minute gets three a
+#: minute, kept by the API server for an hour).
 MAX_EVENTS_PER_OBJECT = 50
 #: Deleted objects remembered, so that their late Events are not kept (the API server keeps
 #: Events for an hour after their object is gone; the views never show them).
@@ -369,8 +371,11 @@ class ClusterCache:
                 events = self._events_by_uid.setdefault(target, {})
                 events[_uid(obj)] = obj
                 if len(events) > MAX_EVENTS_PER_OBJECT:
-                    oldest = min(events.values(), key=_event_time)
-                    del events[_uid(oldest)]
+                    # Out of the store too: an Event no view shows held its memory until
+                    # the API server expired it, an hour later.
+                    oldest = _uid(min(events.values(), key=_event_time))
+                    del events[oldest]
+                    self._objects[kind].pop(oldest, None)
                 self._warning_changed(obj, target)
 
     def _unindex(self, kind: str, obj: Obj) -> None:

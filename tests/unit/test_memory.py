@@ -20,13 +20,14 @@ from textual.color import Color
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
-from kubectl_batch.kube.cache import ClusterCache
+from kubectl_batch.kube.cache import MAX_EVENTS_PER_OBJECT, ClusterCache
 from kubectl_batch.kube.resources import ALL, bulk_decoding
 from kubectl_batch.tui import textual_fixes  # noqa: F401 - what the app imports
 from kubectl_batch.tui.present import JobRow
 from kubectl_batch.tui.screens.job_detail import JobDetailScreen
 from kubectl_batch.tui.screens.main import MainScreen
 from kubectl_batch.tui.widgets.footer import prune_dead_watchers
+from kubectl_batch.tui.widgets.live_table import KEPT_CELLS_AT_LEAST, SCREENS_KEPT, LiveTable
 
 ROUNDS = 120
 PER_ROUND = 10  # Jobs added and as many removed each round: 1,200 of each
@@ -97,6 +98,43 @@ async def test_churn_leaves_no_rows_footer_keys_or_memory_behind():
         # Every rebuild of the footer used to leave its old keys alive (textual#6666).
         assert _alive(FooterKey) <= 2 * keys_shown
         assert grown < 2_500_000, f"traced memory grew by {grown:,} bytes"
+
+
+@pytest.mark.asyncio
+async def test_the_tables_keep_what_they_rendered_for_a_few_screens_of_themselves():
+    """A fixed 4,096 rendered cells a table took an hour of churn to fill with the
+    names and times of Jobs long gone, which a soak read as memory growing ~10 MB an hour:
+    they are kept for SCREENS_KEPT screens of the table, fitted again on a resize."""
+    data = recorded()
+    app = make_app(data)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        cache = app.cache
+        table = app.screen.query_one("#jobs", LiveTable)
+        template = next(j for j in cache.jobs() if j["metadata"]["name"] == "etl-daily")
+        live: list[str] = []
+
+        def bound() -> int:
+            screen = SCREENS_KEPT * table.size.height * len(table.columns_spec)
+            return max(KEPT_CELLS_AT_LEAST, screen)
+
+        for made in range(600):
+            job = _clone(template, made)  # the newest Job: on top of the table, on screen
+            job["metadata"]["creationTimestamp"] = app.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+            cache.put("Job", job)
+            live.append(job["metadata"]["uid"])
+            while len(live) > 20:
+                cache.delete("Job", live.pop(0))
+            if made % 3 == 2:
+                app.clock.advance(3)
+                await settle(pilot, app)
+        assert any(r.startswith("churn-") for r in table.visible_uids())
+        kept = len(table._rendered._entries)
+        assert bound() // 2 < kept <= bound(), (kept, bound())
+
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot, app)
+        assert len(table._rendered._entries) <= bound() < kept
 
 
 @pytest.mark.asyncio
@@ -239,3 +277,24 @@ def test_a_list_after_the_first_freezes_no_garbage():
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_the_events_kept_about_one_object_are_its_newest_and_no_others():
+    """A CronJob firing every minute gets three Events a minute, which the API server keeps
+    for an hour: past MAX_EVENTS_PER_OBJECT the oldest go from the cache, not only from
+    what the views read."""
+    data = recorded()
+    cache = _cache_with(data)
+    template = next(e for e in data["events"] if e["involvedObject"].get("kind") == "CronJob")
+    target = template["involvedObject"]["uid"]
+    others = len(cache.objects("Event")) - len(cache.events_for(target))
+    for i in range(3 * MAX_EVENTS_PER_OBJECT):
+        event = copy.deepcopy(template)
+        event["metadata"]["uid"] = f"fired-{i}"
+        event["lastTimestamp"] = f"2026-12-07T{i // 60:02d}:{i % 60:02d}:00Z"
+        cache._apply("Event", "ADDED", event)
+    kept = cache.events_for(target)
+    assert [e["metadata"]["uid"] for e in kept] == [
+        f"fired-{i}" for i in range(2 * MAX_EVENTS_PER_OBJECT, 3 * MAX_EVENTS_PER_OBJECT)
+    ]
+    assert len(cache.objects("Event")) == others + MAX_EVENTS_PER_OBJECT

@@ -38,11 +38,15 @@ from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
-#: Rendered cells kept across updates (a few screens' worth of visible cells, and the
-#: recent values of the ticking ones).
-RENDERED_CELLS = 4096
-#: Rendered lines kept across updates (a few screens' worth).
-RENDERED_LINES = 512
+#: Rendered cells and lines are kept across updates for this many screens of the table
+#: (what it shows, what it showed just before a scroll, the recent values of the ticking
+#: cells). Fitted to the table's size, not fixed: at a fixed 4,096 cells a table on a
+#: churning cluster took about an hour to fill its cache with names and times of Jobs
+#: long gone, which a soak read as memory growing ~10 MB an hour (issue 22).
+SCREENS_KEPT = 3
+#: ... but never fewer than these (a table not yet laid out, a tiny terminal).
+KEPT_CELLS_AT_LEAST = 256
+KEPT_LINES_AT_LEAST = 32
 #: Entries of DataTable's own render caches. Their keys carry DataTable's update counter,
 #: which every cell update moves, so on a changing cluster all but the newest entries are
 #: stale: at DataTable's sizes (10,000 cells, 1,000 rows and lines) they held ~20 MB per
@@ -78,6 +82,13 @@ class Kept:
         entries[key] = value
         entries.move_to_end(key)
         if len(entries) > self._size:
+            entries.popitem(last=False)
+
+    def resize(self, size: int) -> None:
+        """Keep at most ``size`` entries from now on, the oldest dropped at once."""
+        self._size = size
+        entries = self._entries
+        while len(entries) > size:
             entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -124,9 +135,9 @@ class LiveTable(HidingTable):
     def __init__(self, columns: Sequence[Column] = (), **kwargs: Any) -> None:
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", False)
-        self._rendered = Kept(RENDERED_CELLS)  # (value, rendered lines)
-        self._row_lines = Kept(RENDERED_LINES)  # (cells, the row's line in segments)
-        self._lines = Kept(RENDERED_LINES)  # (the row's line, its Strip)
+        self._rendered = Kept(KEPT_CELLS_AT_LEAST)  # (value, rendered lines)
+        self._row_lines = Kept(KEPT_LINES_AT_LEAST)  # (cells, the row's line in segments)
+        self._lines = Kept(KEPT_LINES_AT_LEAST)  # (the row's line, its Strip)
         self._fixed = False  # until our columns are added (DataTable's __init__ reads it)
         self._paint: _Paint | None = None  # while render_lines paints
         super().__init__(**kwargs)
@@ -211,6 +222,14 @@ class LiveTable(HidingTable):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_columns()
+        self._fit_kept()
+
+    def _fit_kept(self) -> None:
+        """Size the render caches to SCREENS_KEPT screens of this table."""
+        lines = SCREENS_KEPT * max(1, self.size.height)
+        self._row_lines.resize(max(KEPT_LINES_AT_LEAST, lines))
+        self._lines.resize(max(KEPT_LINES_AT_LEAST, lines))
+        self._rendered.resize(max(KEPT_CELLS_AT_LEAST, lines * max(1, len(self._columns))))
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Change the columns (a scope change, not a live update): rebuilds the table."""
@@ -223,6 +242,7 @@ class LiveTable(HidingTable):
         self._order = []
         self._longest.clear()
         self._sized = self._sized_by()
+        self._fit_kept()
         self._add_columns()
 
     def show_sort(self, column: str | None, reverse: bool) -> None:

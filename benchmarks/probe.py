@@ -312,8 +312,6 @@ def _trace_heap(every: float, report_path: Path, report, state: dict) -> None:
     import gc
     import tracemalloc
 
-    from kubectl_batch.tui.widgets.live_table import LiveTable
-
     tracemalloc.start(12)
 
     def dump() -> None:
@@ -332,10 +330,7 @@ def _trace_heap(every: float, report_path: Path, report, state: dict) -> None:
             )
             del alive
             app = state.get("app")
-            kept = {
-                str(t.id): [len(c._entries) for c in (t._rendered, t._row_lines, t._lines)]
-                for t in (app.screen.query(LiveTable) if app is not None else ())
-            }
+            kept = app.call_from_thread(_kept_entries, app) if app is not None else {}
             report(
                 event="heap",
                 t=time.monotonic(),
@@ -351,6 +346,16 @@ def _trace_heap(every: float, report_path: Path, report, state: dict) -> None:
             k += 1
 
     threading.Thread(target=dump, daemon=True).start()
+
+
+def _kept_entries(app) -> dict[str, list[int]]:
+    """Entries of each table's render caches (on the app's thread: the DOM is its own)."""
+    from kubectl_batch.tui.widgets.live_table import LiveTable
+
+    return {
+        str(t.id): [len(t._rendered), len(t._row_lines), len(t._lines)]
+        for t in app.screen.query(LiveTable)
+    }
 
 
 def _cpu() -> float:

@@ -373,9 +373,10 @@ class ClusterCache:
                 if len(events) > MAX_EVENTS_PER_OBJECT:
                     # Out of the store too: an Event no view shows held its memory until
                     # the API server expired it, an hour later.
-                    oldest = _uid(min(events.values(), key=_event_time))
-                    del events[oldest]
-                    self._objects[kind].pop(oldest, None)
+                    oldest = min(events.values(), key=_event_time)
+                    del events[_uid(oldest)]
+                    self._objects[kind].pop(_uid(oldest), None)
+                    self._warning_changed(oldest, target)  # a Warning gone: diagnosis moves
                 self._warning_changed(obj, target)
 
     def _unindex(self, kind: str, obj: Obj) -> None:

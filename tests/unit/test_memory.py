@@ -129,12 +129,12 @@ async def test_the_tables_keep_what_they_rendered_for_a_few_screens_of_themselve
                 app.clock.advance(3)
                 await settle(pilot, app)
         assert any(r.startswith("churn-") for r in table.visible_uids())
-        kept = len(table._rendered._entries)
+        kept = len(table._rendered)
         assert bound() // 2 < kept <= bound(), (kept, bound())
 
         await pilot.resize_terminal(80, 24)
         await settle(pilot, app)
-        assert len(table._rendered._entries) <= bound() < kept
+        assert len(table._rendered) <= bound() < kept
 
 
 @pytest.mark.asyncio
@@ -298,3 +298,24 @@ def test_the_events_kept_about_one_object_are_its_newest_and_no_others():
         f"fired-{i}" for i in range(2 * MAX_EVENTS_PER_OBJECT, 3 * MAX_EVENTS_PER_OBJECT)
     ]
     assert len(cache.objects("Event")) == others + MAX_EVENTS_PER_OBJECT
+
+
+def test_a_warning_pushed_out_by_newer_events_moves_the_jobs_warnings_revision():
+    """What domain/diagnosis.py reads changes when a Warning Event is dropped for newer
+    ones: the rows that cache a diagnosis by the revision must see it."""
+    data = recorded()
+    cache = _cache_with(data)
+    warning = next(
+        e
+        for e in data["events"]
+        if e.get("type") == "Warning" and e["involvedObject"].get("kind") == "Job"
+    )
+    job_uid = warning["involvedObject"]["uid"]
+    before = cache.warnings_revision(job_uid)
+    for i in range(MAX_EVENTS_PER_OBJECT):  # Normal Events alone: they move no revision
+        event = copy.deepcopy(warning)
+        event.update(type="Normal", reason="Noted", lastTimestamp=f"2099-01-01T00:{i:02d}:00Z")
+        event["metadata"]["uid"] = f"normal-{i}"
+        cache._apply("Event", "ADDED", event)
+    assert all(e.get("type") != "Warning" for e in cache.events_for(job_uid))
+    assert cache.warnings_revision(job_uid) != before

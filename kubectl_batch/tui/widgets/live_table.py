@@ -84,6 +84,9 @@ class Kept:
         if len(entries) > self._size:
             entries.popitem(last=False)
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def resize(self, size: int) -> None:
         """Keep at most ``size`` entries from now on, the oldest dropped at once."""
         self._size = size

@@ -202,3 +202,19 @@ async def test_cronjob_detail_next_runs_policy_history_and_missed_runs():
         await pilot.press("enter")  # open the selected run
         await settle(pilot, app)
         assert isinstance(app.screen, JobDetailScreen)
+
+
+async def test_a_permission_answered_while_a_screen_is_still_being_built_waits_for_it():
+    """The answer to a can-i check arrives on a thread: a screen just pushed may not have
+    its widgets yet. Seen in CI: the app stopped on NoMatches('#history')."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        cronjob = next(r for r in app.cache.cronjobs() if r["metadata"]["name"] == "db-backup")
+        app.push_screen(CronJobDetailScreen(cronjob["metadata"]["uid"]))
+        app.on_permission_answered()  # before the new screen has composed
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CronJobDetailScreen)
+        assert "concurrency Forbid" in text(app, "#header")
+        assert "select a job in the history" not in text(app, "#hint")

@@ -231,6 +231,8 @@ class ObjectActions(_ObjectActionsBase):
         """Re-check the keys and the hint line, but only when what is available changed:
         refreshing the bindings rebuilds the footer, and the screens call this on every
         refresh of the cluster's state."""
+        if not self.is_mounted:
+            return  # a can-i answer came before the widgets: the first show() asks again
         reasons = self.unavailable()
         hint = self.hint_text(reasons)
         shown = (reasons, hint.plain)

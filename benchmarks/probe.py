@@ -222,6 +222,16 @@ def main() -> int:
 
     press_app: list = []
 
+    # The moved cursor is seen where it moves, not by polling: a poll every 0.5 s once the
+    # table is complete added up to half a second to a key pressed just before.
+    original_cursor = LiveTable.watch_cursor_coordinate
+
+    def watch_cursor(self, old, new):
+        original_cursor(self, old, new)
+        check_press()
+
+    LiveTable.watch_cursor_coordinate = watch_cursor
+
     original_refreshed = tui_app.BatchApp.on_refreshed
 
     def on_refreshed(self, message):

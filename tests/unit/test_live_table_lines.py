@@ -185,13 +185,18 @@ async def test_rows_places_are_datatables_without_walking_the_rows(monkeypatch):
             table._get_offsets(400)
         for index in (0, 149, 150, 160, 311):
             assert table._get_row_region(index) == DataTable._get_row_region(table, index)
+        # The space a cursor scrolls into view under (the header, fixed rows and columns).
+        for fixed_rows, fixed_columns in ((0, 0), (2, 1)):
+            table.fixed_rows, table.fixed_columns = fixed_rows, fixed_columns
+            assert table._get_fixed_offset() == DataTable._get_fixed_offset(table)
+        table.fixed_rows = table.fixed_columns = 0
 
         painted: list = []
         monkeypatch.setattr(table, "refresh", lambda *regions, **kw: painted.extend(regions))
         window = table.size.height
         for index in (10, 150, 151, 160, 150 + window + 5):
             painted.clear()
-            table._refresh_uid(table._row_locations.get_key(index).value)
+            table._refresh_uids((table._row_locations.get_key(index).value,))
             theirs = DataTable._get_row_region(table, index).translate(-table.scroll_offset)
             on_screen = 0 <= theirs.y < window
             assert [(r.y, r.height) for r in painted] == ([(theirs.y, 1)] if on_screen else []), (
@@ -250,3 +255,46 @@ async def test_a_changed_row_is_kept_again_and_a_tick_renders_only_what_ticked(m
             ours = table._render_line_in_row(key, 0, style, cursor, hover)
             theirs = DataTable._render_line_in_row(table, key, 0, style, cursor, hover)
             assert _plain(ours) == _plain(theirs), row
+
+
+@pytest.mark.asyncio
+async def test_rows_come_over_frames_as_datatables_rows_with_the_cells_made_off_the_ui_thread(
+    monkeypatch,
+):
+    """A first load is added ROWS_PER_FRAME rows a frame, in bulk: the rows are the ones
+    DataTable's add_row makes, in the model's order, and a model that comes while rows are
+    still being added does not render their cells again on the UI thread."""
+    from kubectl_batch.tui.widgets import live_table
+
+    monkeypatch.setattr(live_table, "ROWS_PER_FRAME", 100)
+    data = recorded()
+    data["jobs"] += [_new_job(data, f"bulk-{i:03}", "2026-11-22T04:50:00Z") for i in range(300)]
+    app = make_app(data)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#jobs", LiveTable)
+        rows = [table.rows_by_uid[u] for u in table.order]
+        cells = {u: list(table._cells[u]) for u in table.order}
+        now = app.clock()
+
+        fresh = LiveTable(table.columns_spec, id="fresh")
+        await app.screen.mount(fresh)
+        rendered: list[str] = []
+        original = fresh._row_cells
+        monkeypatch.setattr(
+            fresh, "_row_cells", lambda row, now: rendered.append(row.uid) or original(row, now)
+        )
+        fresh.apply(rows, now, cells)
+        assert fresh.row_count == 100 and not fresh.complete
+        fresh.apply(rows, now, {})  # the next model: nothing changed since
+        while not fresh.complete:
+            await pilot.pause()
+        assert rendered == []
+        assert fresh.order == table.order and fresh.row_count == len(rows) > 300
+        for index, uid in enumerate(table.order):
+            key = fresh._row_locations.get_key(index)
+            assert key.value == uid
+            assert fresh.rows[key].height == 1 and fresh.rows[key].label is None
+            assert fresh.get_row_at(index) == cells[uid]
+        assert [r.key.value for r in fresh.ordered_rows] == table.order
+        assert fresh.cursor_coordinate.row == 0 and fresh.virtual_size.height == len(rows) + 1

@@ -48,8 +48,9 @@ class MainModel:
     states: Mapping[str, ConnectionState]
     cronjobs: list[CronJobRow]
     jobs: list[JobRow]
-    #: Cells of the job rows that changed, rendered off the UI thread.
+    #: Cells of the rows that changed, rendered off the UI thread.
     job_cells: dict[str, list[TableCell]]
+    cron_cells: dict[str, list[TableCell]]
     total_cronjobs: int
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
@@ -93,13 +94,15 @@ def _still_valid(until: datetime | None, now: datetime) -> bool:
 class RowBuilder:
     """Rows of the main tables, recomputed only for objects that changed (thread-safe)."""
 
-    def __init__(self, job_columns: tuple[Column, ...] = ()) -> None:
+    def __init__(
+        self, job_columns: tuple[Column, ...] = (), cron_columns: tuple[Column, ...] = ()
+    ) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[tuple, JobRow]] = {}
         # A CronJob's row holds until its object or its Jobs change, or the clock reaches
         # the moment its outlook can change (its next fire time).
         self._crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
-        self._job_columns = job_columns
+        self._job_columns, self._cron_columns = job_columns, cron_columns
         self._job_sorter, self._cron_sorter = RowSorter(), RowSorter()
         # Jobs of each CronJob, oldest first; recomputed only when a Job came, went or changed.
         self._owned: dict[str, list[Obj]] = {}
@@ -146,6 +149,7 @@ class RowBuilder:
             if jobs_moved:
                 self._owned = jobs_by_cronjob(jobs)
             cron_rows = []
+            crons_changed: list[CronJobRow] = []
             crons: dict[str, tuple[tuple, datetime | None, CronJobRow]] = {}
             for cj in cache.cronjobs():
                 uid = (cj.get("metadata") or {}).get("uid", "")
@@ -157,6 +161,7 @@ class RowBuilder:
                 else:
                     cron_row = cronjob_row(cj, owned, now)
                     crons[uid] = (sig, _valid_until(cron_row), cron_row)
+                    crons_changed.append(cron_row)
                 cron_rows.append(crons[uid][2])
             self._crons = crons
             expires = min(
@@ -177,6 +182,7 @@ class RowBuilder:
                 ),
                 jobs=self._job_sorter.sort(job_rows_shown, JOB_COLUMNS[job_sort], job_reverse),
                 job_cells=render_cells(self._job_columns, changed, now),
+                cron_cells=render_cells(self._cron_columns, crons_changed, now),
                 total_cronjobs=len(cron_rows),
                 total_jobs=len(job_rows),
                 expires=expires,
@@ -228,7 +234,7 @@ class MainScreen(ObjectActions, LiveScreen):
         if all_ns == self._columns_for:
             return
         self._columns_for = all_ns
-        self._builder = RowBuilder(job_columns(all_ns))
+        self._builder = RowBuilder(job_columns(all_ns), cronjob_columns(all_ns))
         self.query_one("#jobs", LiveTable).set_columns(job_columns(all_ns))
         self.query_one("#cronjobs", LiveTable).set_columns(cronjob_columns(all_ns))
         for name in ("jobs", "cronjobs"):
@@ -248,7 +254,7 @@ class MainScreen(ObjectActions, LiveScreen):
     def show(self, model: MainModel) -> None:
         self._model = model
         now = self.app.clock()
-        self.query_one("#cronjobs", LiveTable).apply(model.cronjobs, now)
+        self.query_one("#cronjobs", LiveTable).apply(model.cronjobs, now, model.cron_cells)
         self.query_one("#jobs", LiveTable).apply(model.jobs, now, model.job_cells)
         self.query_one(ScopeBar).show(scope=self.app.scope, states=model.states, now=now)
         self._titles()

@@ -25,11 +25,11 @@ from textual import events
 from textual._segment_tools import line_crop
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
-from textual.geometry import Region, Size
+from textual.geometry import Region, Size, Spacing
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kubectl_batch.tui.layout import fit, want
 from kubectl_batch.tui.present import Column, TableCell
@@ -52,8 +52,10 @@ KEPT_LINES_AT_LEAST = 32
 #: stale: at DataTable's sizes (10,000 cells, 1,000 rows and lines) they held ~20 MB per
 #: table once full, filling for half an hour. A screen's worth is what they serve.
 DATATABLE_CACHE = 256
-#: Rows added per frame on a first load.
-ADD_PER_FRAME = 2500
+#: Rows added or changed per frame: a first load of 10,000 Jobs, or their pods listed
+#: after them, is put on screen over several frames, so a key pressed meanwhile waits for
+#: one batch (~20 ms), not all of them.
+ROWS_PER_FRAME = 1000
 
 
 class Kept:
@@ -304,10 +306,14 @@ class LiveTable(HidingTable):
         """Show ``rows`` (in this order), changing only what differs.
 
         ``cells`` may hold the rows' cells rendered off the UI thread (see
-        :func:`render_cells`). At most :data:`ADD_PER_FRAME` rows are added per call; the
-        rest follow after the next refresh, so a first load of 10,000 Jobs never freezes
-        the screen.
+        :func:`render_cells`). At most :data:`ROWS_PER_FRAME` rows are added or changed
+        per call; the rest follow after the next refresh, so a first load of 10,000 Jobs
+        never freezes the screen.
         """
+        if self._continuing and self._pending is not None and self._pending[2]:
+            # Rows still to add keep the cells rendered for them off the UI thread: the
+            # next model renders only the rows that changed since.
+            cells = {**self._pending[2], **(cells or {})}
         self._pending = (rows, now, cells)
         selected = self.selected_uid
         fresh = {r.uid: r for r in rows}
@@ -319,7 +325,9 @@ class LiveTable(HidingTable):
         if any(len(get(self._rows[u])) >= longest.get(k, 0) for k, get in sized for u in gone):
             longest = {k: max(map(len, map(get, rows)), default=0) for k, get in sized}
             sized = ()
-        added = 0
+        done = 0
+        adding: list[tuple[str, list[TableCell]]] = []
+        repaint: list[str] = []
         complete = True
         with self.app.batch_update():
             if len(gone) > REBUILD_ABOVE:
@@ -340,20 +348,27 @@ class LiveTable(HidingTable):
                     for key, get in sized:
                         if len(get(row)) > longest.get(key, 0):
                             longest[key] = len(get(row))
-                    if added >= ADD_PER_FRAME:
+                    if done >= ROWS_PER_FRAME:
                         complete = False
                         continue
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
                     new = new or self._row_cells(row, now)
-                    self.add_row(*new, key=row.uid)
+                    adding.append((row.uid, new))
                     self._cells[row.uid] = new
                     self._order.append(row.uid)
                     self._rows[row.uid] = row
-                    added += 1
+                    done += 1
                 elif old is not row:
+                    if done >= ROWS_PER_FRAME:
+                        complete = False
+                        continue
                     new = list(cells[row.uid]) if cells and row.uid in cells else None
-                    self._update(row, new or self._row_cells(row, now))
+                    if self._update(row, new or self._row_cells(row, now)):
+                        repaint.append(row.uid)
                     self._rows[row.uid] = row
+                    done += 1
+            self._add_rows(adding)
+            self._refresh_uids(repaint)
             if longest != self._longest:
                 self._longest = longest
                 self.fit_columns()
@@ -373,6 +388,31 @@ class LiveTable(HidingTable):
                 if index != self.cursor_row:
                     self.move_cursor(row=index, animate=False, scroll=False)
 
+    def _add_rows(self, rows: list[tuple[str, list[TableCell]]]) -> None:
+        """DataTable.add_row for many rows of one line, with its bookkeeping once: per
+        row it listed the columns twice, clamped the cursor and checked for idle, most of
+        the time a first load of 10,000 Jobs spent adding rows."""
+        if not self._fixed_layout():
+            for uid, cells in rows:
+                self.add_row(*cells, key=uid)
+            return
+        if not rows:
+            return
+        keys = [c.key for c in self.ordered_columns]
+        first = self.row_count
+        for index, (uid, cells) in enumerate(rows, first):
+            row_key = RowKey(uid)
+            self._row_locations[row_key] = index
+            self._data[row_key] = dict(zip(keys, cells, strict=True))
+            self.rows[row_key] = Row(row_key, 1)
+            self._new_rows.add(row_key)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if first == 0 and keys and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self._update_count += len(rows)
+        self.check_idle()
+
     def _continue(self) -> None:
         self._continuing = False
         if self._pending is not None:
@@ -383,7 +423,8 @@ class LiveTable(HidingTable):
         """Every row of the last :meth:`apply` is shown."""
         return not self._continuing
 
-    def _update(self, row: Any, cells: list[TableCell]) -> None:
+    def _update(self, row: Any, cells: list[TableCell]) -> bool:
+        """Put the row's changed cells in; whether any changed (the caller repaints)."""
         old = self._cells[row.uid]
         changed = False
         for i, (column, cell) in enumerate(zip(self._columns, cells, strict=True)):
@@ -391,17 +432,13 @@ class LiveTable(HidingTable):
                 old[i] = cell  # the first cell's identity orders rows: keep them in step
                 self._set_cell(row.uid, column.key, cell)
                 changed = True
-        if changed:
-            self._refresh_uid(row.uid)
+        return changed
 
     def _set_cell(self, uid: str, column: str, cell: TableCell) -> None:
         """DataTable.update_cell without its repaint of the whole table (the caller
         repaints the row: see :meth:`_refresh_uid`)."""
         self._data[RowKey(uid)][ColumnKey(column)] = cell
         self._update_count += 1
-
-    def _refresh_uid(self, uid: str) -> None:
-        self._refresh_uids((uid,))
 
     def _refresh_uids(self, uids: Iterable[str]) -> None:
         """Repaint these rows (one refresh: each costs Textual a walk of the widget's
@@ -447,6 +484,19 @@ class LiveTable(HidingTable):
         if row_key is None:
             raise LookupError(f"no row at line {y}")
         return row_key, 0
+
+    def _get_fixed_offset(self) -> Spacing:
+        if not self._fixed_layout():
+            return super()._get_fixed_offset()
+        # DataTable sums the heights of the fixed rows from its list of every row, which
+        # it rebuilds after each added row or changed cell: a cursor key pressed while
+        # rows arrive cost a walk of the whole table.
+        top = (self.header_height if self.show_header else 0) + self.fixed_rows
+        left = (
+            sum(c.get_render_width(self) for c in self.ordered_columns[: self.fixed_columns])
+            + self._row_label_column_width
+        )
+        return Spacing(top, 0, 0, left)
 
     @property
     def _total_row_height(self) -> int:

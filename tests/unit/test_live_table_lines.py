@@ -22,6 +22,13 @@ def _new_job(data: dict, name: str, created: str) -> dict:
     return job
 
 
+def _app_with_many_jobs():
+    """The recorded cluster and 300 more Jobs: a table taller than its window."""
+    data = recorded()
+    data["jobs"] += [_new_job(data, f"bulk-{i:03}", "2026-11-22T04:50:00Z") for i in range(300)]
+    return make_app(data)
+
+
 async def _resume(pilot, app, job: dict) -> None:
     """The suspended ``job`` resumed and running, on screen."""
     job["spec"]["suspend"] = False
@@ -169,9 +176,7 @@ async def test_rows_places_are_datatables_without_walking_the_rows(monkeypatch):
     """A row's place is its index (rows of one line): the line a row is painted on, the
     row on a line and the table's height are DataTable's, in a scrolled table; a change
     repaints the row's line on screen, and nothing when the row is out of the window."""
-    data = recorded()
-    data["jobs"] += [_new_job(data, f"bulk-{i:03}", "2026-11-22T04:50:00Z") for i in range(300)]
-    app = make_app(data)
+    app = _app_with_many_jobs()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app)
         table = app.screen.query_one("#jobs", LiveTable)
@@ -267,9 +272,7 @@ async def test_rows_come_over_frames_as_datatables_rows_with_the_cells_made_off_
     from kubectl_batch.tui.widgets import live_table
 
     monkeypatch.setattr(live_table, "ROWS_PER_FRAME", 100)
-    data = recorded()
-    data["jobs"] += [_new_job(data, f"bulk-{i:03}", "2026-11-22T04:50:00Z") for i in range(300)]
-    app = make_app(data)
+    app = _app_with_many_jobs()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app)
         table = app.screen.query_one("#jobs", LiveTable)

@@ -454,7 +454,7 @@ class LiveTable(HidingTable):
         # DataTable.refresh_row for rows of one line, in the widget's coordinates: only
         # the rows in the window.
         size = self.size
-        top = (self.header_height if self.show_header else 0) - int(self.scroll_y)
+        top = self._header_lines - int(self.scroll_y)
         ys = [top + i for i in indexes if 0 <= top + i < size.height]
         if ys:
             self.refresh(*(Region(0, y, size.width, 1) for y in ys))
@@ -465,12 +465,17 @@ class LiveTable(HidingTable):
     # counter): a ticking age or a new status cost a walk of the whole table per changed
     # row, 10,000 rows at a time. Our rows are one line each (see _fixed_layout), so a
     # row's place is its index.
+    @property
+    def _header_lines(self) -> int:
+        """Lines above the first row."""
+        return self.header_height if self.show_header else 0
+
     def _get_row_region(self, row_index: int) -> Region:
         if not self._fixed_layout():
             return super()._get_row_region(row_index)
         if not self.is_valid_row_index(row_index):
             return Region(0, 0, 0, 0)
-        y = row_index + (self.header_height if self.show_header else 0)
+        y = row_index + self._header_lines
         return Region(0, y, max(self.size.width, self.virtual_size.width), 1)
 
     def _get_offsets(self, y: int) -> tuple[RowKey, int]:
@@ -491,7 +496,7 @@ class LiveTable(HidingTable):
         # DataTable sums the heights of the fixed rows from its list of every row, which
         # it rebuilds after each added row or changed cell: a cursor key pressed while
         # rows arrive cost a walk of the whole table.
-        top = (self.header_height if self.show_header else 0) + self.fixed_rows
+        top = self._header_lines + self.fixed_rows
         left = (
             sum(c.get_render_width(self) for c in self.ordered_columns[: self.fixed_columns])
             + self._row_label_column_width
@@ -548,7 +553,7 @@ class LiveTable(HidingTable):
     # the measuring.
     # Both are DataTable's internal hooks; a table with an auto-width column keeps them.
     def _fixed_layout(self) -> bool:
-        # add_row is always called with the default height of one line (no auto height);
+        # Rows are added one line high (_add_rows, or add_row's default: no auto height);
         # the columns are ours (_add_columns), with widths.
         return self._fixed
 
@@ -564,7 +569,7 @@ class LiveTable(HidingTable):
 
     def _set_virtual_size(self) -> None:
         width = sum(c.get_render_width(self) for c in self.columns.values())
-        header = self.header_height if self.show_header else 0
+        header = self._header_lines
         self.virtual_size = Size(
             width + self._row_label_column_width, self._total_row_height + header
         )
@@ -677,7 +682,7 @@ class LiveTable(HidingTable):
             return super().render_line(y)
         # As DataTable.render_line, for rows of one line.
         scroll_x, scroll_y = self.scroll_offset
-        if y >= paint.flags[1] + (self.header_height if self.show_header else 0):
+        if y >= paint.flags[1] + self._header_lines:
             y += scroll_y
         return self._render_line(y, scroll_x, scroll_x + paint.width, paint.style)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import re
 import threading
 import weakref
@@ -107,6 +108,12 @@ def _peek_continue(raw: bytes) -> str | None:
     return match.group(1).decode() if match and match.group(1) else None
 
 
+#: Pages of one LIST asked for ahead of its reader; their raw bodies wait in memory.
+PAGES_AHEAD = 2
+#: Enough of a page's head to hold the list's metadata (its continue token).
+_HEAD_BYTES = 4096
+
+
 class ApiClient:
     """Blocking JSON calls to one API server; safe to share between threads."""
 
@@ -173,6 +180,7 @@ class ApiClient:
         content_type: str = "application/json",
         timeout: float | None = None,
         stream: bool = False,
+        ends_on_rotation: bool = True,
     ) -> urllib3.BaseHTTPResponse:
         headers = self._headers.copy()
         data = None
@@ -207,7 +215,7 @@ class ApiClient:
                 response.release_conn()
                 continue
             break
-        if stream and response.status < 400:
+        if stream and ends_on_rotation and response.status < 400:
             self._streams.add(response)
         if response.status >= 400:
             raw = response.data if not stream else response.read()
@@ -253,34 +261,29 @@ class ApiClient:
     ) -> Iterator[dict[str, Any]]:
         """Each page of a paginated LIST; the last page carries the list's resourceVersion.
 
-        The next page is asked for while this one is decoded: the continue token is read
-        from the head of the raw answer (the list's metadata comes before its items), so
-        the API server prepares page k+1 while we decode page k. The token is checked
-        against the decoded page; should they differ, the early answer is dropped."""
+        Pages come through a `_PageChain`: the next page is asked for while this one is
+        still arriving and being decoded. Its continue token is checked against the decoded
+        page; should they differ, the pages asked for early are dropped."""
         params = dict(params or {}, limit=limit)
-        prefetch: Future | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="list-prefetch") as pool:
-            raw = self._send("GET", path, params).data
-            while True:
-                early = _peek_continue(raw)
-                if early:
-                    prefetch = pool.submit(
-                        self._send, "GET", path, dict(params, **{"continue": early})
-                    )
-                if raw and prepare is not None:
-                    raw = prepare(raw)
-                page = json_loads(raw) if raw else {}
-                yield page
-                token = (page.get("metadata") or {}).get("continue")
-                if not token:
-                    return
-                params["continue"] = token
-                if prefetch is not None and early == token:
-                    raw, prefetch = prefetch.result().data, None
-                else:
-                    if prefetch is not None:
-                        prefetch.cancel()
-                    raw, prefetch = self._send("GET", path, params).data, None
+        with ThreadPoolExecutor(PAGES_AHEAD + 1, thread_name_prefix="list-page") as pool:
+            chain = _PageChain(self, pool, path, params, None)
+            try:
+                raw: bytes | None = chain.take_first()
+                while True:
+                    if raw and prepare is not None:
+                        raw = prepare(raw)
+                    page = json_loads(raw) if raw else {}
+                    yield page
+                    token = (page.get("metadata") or {}).get("continue")
+                    if not token:
+                        return
+                    raw = chain.take(token)
+                    if raw is None:
+                        chain.stop()
+                        chain = _PageChain(self, pool, path, params, token)
+                        raw = chain.take_first()
+            finally:
+                chain.stop()
 
     def stream_lines(
         self,
@@ -328,3 +331,78 @@ class ApiClient:
 
     def server_version(self) -> dict[str, Any]:
         return self.get("/version")
+
+
+class _PageChain:
+    """The pages of one LIST from a continue token on. Each page's next is asked for as soon
+    as its head has come (a list's metadata, with the continue token, precedes its items),
+    so over a slow link page k+1 is on its way while page k still arrives and is decoded,
+    and the round trips overlap instead of adding up. At most PAGES_AHEAD pages are asked
+    for ahead of the reader, so a slow reader does not hold the whole LIST in memory."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        pool: ThreadPoolExecutor,
+        path: str,
+        params: dict[str, Any],
+        token: str | None,
+    ):
+        self._client, self._pool, self._path, self._params = client, pool, path, params
+        self._room = threading.Semaphore(PAGES_AHEAD)
+        self._stopped = threading.Event()
+        self._asked: queue.SimpleQueue[tuple[str, Future[bytes]]] = queue.SimpleQueue()
+        self._first = pool.submit(self._fetch, token)
+
+    def take_first(self) -> bytes:
+        return self._take(self._first)
+
+    def take(self, token: str) -> bytes | None:
+        """The page after the one just read, whose continue token is `token`; None when
+        the page asked for early was asked with another token."""
+        try:
+            early, future = self._asked.get_nowait()
+        except queue.Empty:
+            return None
+        if early != token:
+            return None
+        return self._take(future)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _take(self, future: Future[bytes]) -> bytes:
+        try:
+            return future.result()
+        finally:
+            self._room.release()
+
+    def _fetch(self, token: str | None) -> bytes:
+        while not self._room.acquire(timeout=0.2):
+            if self._stopped.is_set():
+                return b""
+        if self._stopped.is_set():
+            return b""
+        params = dict(self._params, **{"continue": token}) if token else self._params
+        client = self._client
+        response = client._send("GET", self._path, params, stream=True, ends_on_rotation=False)
+        try:
+            body = bytearray()
+            while len(body) < _HEAD_BYTES and b'"items":' not in body:
+                chunk = response.read1(_HEAD_BYTES, decode_content=True)  # what has come
+                if not chunk:
+                    break
+                body += chunk
+            early = _peek_continue(bytes(body))
+            if early:
+                self._asked.put((early, self._pool.submit(self._fetch, early)))
+            for chunk in response.stream(262144, decode_content=True):
+                if self._stopped.is_set():
+                    response.close()  # nobody reads this page any more: drop its connection
+                    return b""
+                body += chunk
+        except urllib3.exceptions.HTTPError as exc:
+            raise Unreachable(client.config, _describe(exc)) from None
+        finally:
+            response.release_conn()
+        return bytes(body)

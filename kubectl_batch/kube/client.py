@@ -396,7 +396,8 @@ class _PageChain:
             early = _peek_continue(bytes(body))
             if early:
                 self._asked.put((early, self._pool.submit(self._fetch, early)))
-            for chunk in response.stream(262144, decode_content=True):
+            # read1 to the end too: stream() after read1 misreads a chunked answer's framing
+            while chunk := response.read1(262144, decode_content=True):
                 if self._stopped.is_set():
                     response.close()  # nobody reads this page any more: drop its connection
                     return b""

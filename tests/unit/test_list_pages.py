@@ -16,7 +16,7 @@ import pytest
 from kubectl_batch.kube.client import PAGES_AHEAD, ApiClient, ApiError
 from kubectl_batch.kube.config import ClusterConfig
 
-ITEMS_PER_PAGE = 50
+ITEMS_PER_PAGE = 500  # pages of tens of KB: many chunks, as a real page
 
 
 class PageServer(ThreadingHTTPServer):
@@ -34,6 +34,9 @@ class PageServer(ThreadingHTTPServer):
         self.asked_early: dict[int, bool] = {}
         self.arrived = {k: threading.Event() for k in range(pages)}
         self.lock = threading.Lock()
+
+    def handle_error(self, request, client_address):
+        pass  # a reader that stopped early closed its page's connection: expected
 
     def page(self, k: int) -> tuple[bytes, bytes]:
         """(head, rest) of page k's JSON."""
@@ -78,13 +81,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         if gzipped:
             self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(head) + len(rest)))
+        self.send_header("Transfer-Encoding", "chunked")  # as the API server answers a LIST
         self.end_headers()
-        self.wfile.write(head)
+        self._chunk(head)
         self.wfile.flush()
         if server.hold and k + 1 < server.pages:
             server.asked_early[k + 1] = server.arrived[k + 1].wait(2.0)
-        self.wfile.write(rest)
+        for at in range(0, len(rest), 1000):
+            self._chunk(rest[at : at + 1000])
+        self._chunk(b"")
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
 
 @pytest.fixture

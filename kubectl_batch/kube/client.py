@@ -394,7 +394,7 @@ class _PageChain:
                     break
                 body += chunk
             early = _peek_continue(bytes(body))
-            if early:
+            if early and not self._stopped.is_set():  # (a stopped chain's pool may be shut)
                 self._asked.put((early, self._pool.submit(self._fetch, early)))
             # read1 to the end too: stream() after read1 misreads a chunked answer's framing
             while chunk := response.read1(262144, decode_content=True):

@@ -187,3 +187,25 @@ def test_a_jobs_pods_revision_moves_with_its_pods(kubectl, cluster, namespace):
         assert cache.pods_revision(uid) != seen and cache.pods_revision(uid) == 0
     finally:
         cache.stop()
+
+
+def test_a_list_in_many_pages_gets_every_object_once_gzipped_or_not(kubectl, cluster, namespace):
+    # 3 KB of annotation a Job: a page of 50 is over the API server's gzip threshold
+    # (chunked and gzipped, as a big LIST comes); pages of 7 come plain.
+    padding = {"example.com/padding": "x" * 3000}
+    kubectl.create(
+        *(
+            dict(parked_job(f"paged-{i}"), metadata={"name": f"paged-{i}", "annotations": padding})
+            for i in range(150)
+        )
+    )
+    client = ApiClient(load(kubeconfig=str(cluster)))
+    path = f"/apis/batch/v1/namespaces/{namespace}/jobs"
+    for limit in (50, 7):
+        listed = [
+            item["metadata"]["name"]
+            for page in client.list_pages(path, limit=limit)
+            for item in page["items"]
+        ]
+        assert sorted(listed) == sorted(server_job_names(kubectl))
+        assert len(listed) == len(set(listed)) == 150

@@ -35,6 +35,8 @@ import time
 T_IMPORT = time.monotonic()
 
 import argparse  # noqa: E402
+import importlib.abc  # noqa: E402
+import importlib.machinery  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
@@ -93,203 +95,212 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
 
-    from kubectl_batch.tui import app as tui_app
-    from kubectl_batch.tui.widgets.live_table import LiveTable
-
     state: dict = {"table": False, "watched": {}}
     seen: set[str] = set()
+    frames = {"paints": 0, "paint_ms": 0.0, "layouts": 0, "layout_ms": 0.0}
 
-    def check(app) -> None:
-        """Called after each model is shown, and every 20 ms until the first complete table
-        (rows may be added over frames), every 0.5 s after it."""
-        try:
-            jobs = app.screen.query_one("#jobs", LiveTable)
-            crons = app.screen.query_one("#cronjobs", LiveTable)
-        except Exception:  # noqa: BLE001 - another screen, or not mounted yet
-            return
-        cache = app.cache
-        if cache is None:
-            return
-        listed = state.setdefault("listed", set())
-        if len(listed) < 4:
-            for kind, st in cache.states().items():
-                if kind not in listed and getattr(st.phase, "value", st.phase) == "connected":
-                    listed.add(kind)
+    def observe_ui(tui_app) -> None:
+        """The UI's hooks, put in once the command itself imports kubectl_batch.tui.app: the
+        probe imports nothing before the command does, so Textual's imports (~0.2 s) stay
+        where the command puts them, overlapping its first LISTs (commands/ui.py)."""
+        from kubectl_batch.tui.widgets.live_table import LiveTable
+
+        def check(app) -> None:
+            """Called after each model is shown, and every 20 ms until the first complete table
+            (rows may be added over frames), every 0.5 s after it."""
+            try:
+                jobs = app.screen.query_one("#jobs", LiveTable)
+                crons = app.screen.query_one("#cronjobs", LiveTable)
+            except Exception:  # noqa: BLE001 - another screen, or not mounted yet
+                return
+            cache = app.cache
+            if cache is None:
+                return
+            listed = state.setdefault("listed", set())
+            if len(listed) < 4:
+                for kind, st in cache.states().items():
+                    if kind not in listed and getattr(st.phase, "value", st.phase) == "connected":
+                        listed.add(kind)
+                        report(
+                            event="listed",
+                            kind=kind,
+                            t=time.monotonic(),
+                            rows=jobs.row_count,
+                            cpu=_cpu(),
+                        )
+            if not state.get("rows"):
+                # Every Job and CronJob is on screen, with every column but the pod-derived
+                # backoff countdowns (the pods may still be listing).
+                phases = {
+                    getattr(s.phase, "value", s.phase)
+                    for kind, s in cache.states().items()
+                    if kind in ("Job", "CronJob")
+                }
+                n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
+                on_screen = jobs.row_count == n_jobs > 0 and crons.row_count == n_crons
+                if phases == {"connected"} and on_screen:
+                    state["rows"] = True
+                    app.call_after_refresh(
+                        lambda: report(event="rows", t=time.monotonic(), cpu=_cpu())
+                    )
+            if not state["table"]:
+                # Jobs, CronJobs and pods are listed (Events do not show in these tables), and
+                # the tables hold every one of them.
+                phases = {
+                    getattr(s.phase, "value", s.phase)
+                    for kind, s in cache.states().items()
+                    if kind != "Event"
+                }
+                if phases != {"connected"}:
+                    return
+                n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
+                if not (jobs.row_count == n_jobs > 0 and crons.row_count == n_crons):
+                    return
+                state["table"] = True
+
+                def painted():
                     report(
-                        event="listed",
-                        kind=kind,
+                        event="table",
                         t=time.monotonic(),
-                        rows=jobs.row_count,
+                        t_import=T_IMPORT,
+                        jobs=n_jobs,
+                        cronjobs=n_crons,
+                        rss_kb=_rss_kb(),
+                        maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                         cpu=_cpu(),
                     )
-        if not state.get("rows"):
-            # Every Job and CronJob is on screen, with every column but the pod-derived
-            # backoff countdowns (the pods may still be listing).
-            phases = {
-                getattr(s.phase, "value", s.phase)
-                for kind, s in cache.states().items()
-                if kind in ("Job", "CronJob")
-            }
-            n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
-            on_screen = jobs.row_count == n_jobs > 0 and crons.row_count == n_crons
-            if phases == {"connected"} and on_screen:
-                state["rows"] = True
-                app.call_after_refresh(lambda: report(event="rows", t=time.monotonic(), cpu=_cpu()))
-        if not state["table"]:
-            # Jobs, CronJobs and pods are listed (Events do not show in these tables), and
-            # the tables hold every one of them.
-            phases = {
-                getattr(s.phase, "value", s.phase)
-                for kind, s in cache.states().items()
-                if kind != "Event"
-            }
-            if phases != {"connected"}:
-                return
-            n_jobs, n_crons = len(cache.jobs()), len(cache.cronjobs())
-            if not (jobs.row_count == n_jobs > 0 and crons.row_count == n_crons):
-                return
-            state["table"] = True
 
-            def painted():
-                report(
-                    event="table",
-                    t=time.monotonic(),
-                    t_import=T_IMPORT,
-                    jobs=n_jobs,
-                    cronjobs=n_crons,
-                    rss_kb=_rss_kb(),
-                    maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                    cpu=_cpu(),
+                app.call_after_refresh(painted)
+            if not opts.watch:
+                return
+            watched = state["watched"]
+            now = time.monotonic()
+            if not state.get("scanned") or (opts.rescan and now >= state["scanned"] + opts.rescan):
+                state["scanned"] = now
+                rows = jobs.rows_by_uid
+                for uid in [u for u in watched if u not in rows]:  # deleted: forget it
+                    seen.discard(watched.pop(uid))
+                watched.update(
+                    (uid, row.name)
+                    for uid, row in rows.items()
+                    if uid not in watched and getattr(row, "name", "").startswith(opts.watch)
+                )
+            for uid, name in watched.items():
+                if name in seen:
+                    continue
+                try:
+                    cell = str(jobs.get_cell(uid, "status"))
+                except Exception:  # noqa: BLE001 - row not on the table (yet)
+                    continue
+                if not cell.startswith("Complete"):
+                    continue
+                seen.add(name)
+                shown = uid in set(jobs.visible_uids())
+
+                def seen_painted(name=name, shown=shown):
+                    report(event="seen", t=time.monotonic(), name=name, visible=shown)
+
+                app.call_after_refresh(seen_painted)
+
+        # A person pressing the cursor keys while the LISTs are still arriving: from the key
+        # leaving the terminal (a thread, as Textual's input thread) to the moved cursor painted.
+        press: dict = {}
+
+        def press_keys(app) -> None:
+            from textual import events
+
+            key = "down"
+            while not state["table"]:
+                time.sleep(0.3)
+                table = app.focused
+                if press or not isinstance(table, LiveTable) or table.row_count < 2:
+                    continue
+                key = "up" if key == "down" and table.cursor_row > 0 else "down"
+                press.update(t=time.monotonic(), table=table, row=table.cursor_row)
+                app.post_message(events.Key(key, None))
+
+        def check_press() -> None:
+            if press and press["table"].cursor_row != press["row"]:
+                t = press["t"]
+                press.clear()
+                app = press_app[0]
+                app.call_after_refresh(
+                    lambda: report(
+                        event="key", t=time.monotonic(), ms=(time.monotonic() - t) * 1000
+                    )
                 )
 
-            app.call_after_refresh(painted)
-        if not opts.watch:
-            return
-        watched = state["watched"]
-        now = time.monotonic()
-        if not state.get("scanned") or (opts.rescan and now >= state["scanned"] + opts.rescan):
-            state["scanned"] = now
-            rows = jobs.rows_by_uid
-            for uid in [u for u in watched if u not in rows]:  # deleted: forget it
-                seen.discard(watched.pop(uid))
-            watched.update(
-                (uid, row.name)
-                for uid, row in rows.items()
-                if uid not in watched and getattr(row, "name", "").startswith(opts.watch)
-            )
-        for uid, name in watched.items():
-            if name in seen:
-                continue
-            try:
-                cell = str(jobs.get_cell(uid, "status"))
-            except Exception:  # noqa: BLE001 - row not on the table (yet)
-                continue
-            if not cell.startswith("Complete"):
-                continue
-            seen.add(name)
-            shown = uid in set(jobs.visible_uids())
+        press_app: list = []
 
-            def seen_painted(name=name, shown=shown):
-                report(event="seen", t=time.monotonic(), name=name, visible=shown)
+        # The moved cursor is seen where it moves, not by polling: a poll every 0.5 s once the
+        # table is complete added up to half a second to a key pressed just before.
+        original_cursor = LiveTable.watch_cursor_coordinate
 
-            app.call_after_refresh(seen_painted)
+        def watch_cursor(self, old, new):
+            original_cursor(self, old, new)
+            check_press()
 
-    # A person pressing the cursor keys while the LISTs are still arriving: from the key
-    # leaving the terminal (a thread, as Textual's input thread) to the moved cursor painted.
-    press: dict = {}
+        LiveTable.watch_cursor_coordinate = watch_cursor
 
-    def press_keys(app) -> None:
-        from textual import events
+        original_refreshed = tui_app.BatchApp.on_refreshed
 
-        key = "down"
-        while not state["table"]:
-            time.sleep(0.3)
-            table = app.focused
-            if press or not isinstance(table, LiveTable) or table.row_count < 2:
-                continue
-            key = "up" if key == "down" and table.cursor_row > 0 else "down"
-            press.update(t=time.monotonic(), table=table, row=table.cursor_row)
-            app.post_message(events.Key(key, None))
+        def on_refreshed(self, message):
+            original_refreshed(self, message)
+            check(self)
+            check_press()
 
-    def check_press() -> None:
-        if press and press["table"].cursor_row != press["row"]:
-            t = press["t"]
-            press.clear()
-            app = press_app[0]
-            app.call_after_refresh(
-                lambda: report(event="key", t=time.monotonic(), ms=(time.monotonic() - t) * 1000)
-            )
+        original_mount = tui_app.BatchApp.on_mount
 
-    press_app: list = []
+        def on_mount(self):
+            original_mount(self)
+            state["app"] = self
+            # Every 20 ms while the tables fill (rows are added over frames); after that a
+            # change reaches the screen through on_refreshed, where check() runs at once, so
+            # polling slows down and stays out of the CPU measured while idle or churning.
+            fast = self.set_interval(0.02, lambda: (check(self), check_press()))
 
-    # The moved cursor is seen where it moves, not by polling: a poll every 0.5 s once the
-    # table is complete added up to half a second to a key pressed just before.
-    original_cursor = LiveTable.watch_cursor_coordinate
+            def slow_down() -> None:
+                if state["table"]:
+                    fast.stop()
+                    self.set_interval(0.5, lambda: (check(self), check_press()))
+                else:
+                    self.set_timer(0.1, slow_down)
 
-    def watch_cursor(self, old, new):
-        original_cursor(self, old, new)
-        check_press()
+            self.set_timer(0.1, slow_down)
+            press_app.append(self)
+            threading.Thread(target=press_keys, args=(self,), daemon=True).start()
 
-    LiveTable.watch_cursor_coordinate = watch_cursor
+        tui_app.BatchApp.on_mount = on_mount
+        tui_app.BatchApp.on_refreshed = on_refreshed
+        original_run = tui_app.BatchApp.run
 
-    original_refreshed = tui_app.BatchApp.on_refreshed
+        def headless_run(self, *args, **kwargs):
+            kwargs.update(headless=True, size=(width, height))
+            return original_run(self, *args, **kwargs)
 
-    def on_refreshed(self, message):
-        original_refreshed(self, message)
-        check(self)
-        check_press()
+        tui_app.BatchApp.run = headless_run
 
-    original_mount = tui_app.BatchApp.on_mount
+        # Paints of the screen (Textual's compositor refreshes) and the main thread's time in
+        # them, and the layouts among them: what a change or a tick costs to put on screen.
+        from textual.screen import Screen
 
-    def on_mount(self):
-        original_mount(self)
-        state["app"] = self
-        # Every 20 ms while the tables fill (rows are added over frames); after that a
-        # change reaches the screen through on_refreshed, where check() runs at once, so
-        # polling slows down and stays out of the CPU measured while idle or churning.
-        fast = self.set_interval(0.02, lambda: (check(self), check_press()))
+        paint, layout = Screen._compositor_refresh, Screen._refresh_layout
 
-        def slow_down() -> None:
-            if state["table"]:
-                fast.stop()
-                self.set_interval(0.5, lambda: (check(self), check_press()))
-            else:
-                self.set_timer(0.1, slow_down)
+        def timed(original, count, total):
+            def wrapper(self, *args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return original(self, *args, **kwargs)
+                finally:
+                    frames[count] += 1
+                    frames[total] += (time.perf_counter() - start) * 1000
 
-        self.set_timer(0.1, slow_down)
-        press_app.append(self)
-        threading.Thread(target=press_keys, args=(self,), daemon=True).start()
+            return wrapper
 
-    tui_app.BatchApp.on_mount = on_mount
-    tui_app.BatchApp.on_refreshed = on_refreshed
-    original_run = tui_app.BatchApp.run
+        Screen._compositor_refresh = timed(paint, "paints", "paint_ms")
+        Screen._refresh_layout = timed(layout, "layouts", "layout_ms")
 
-    def headless_run(self, *args, **kwargs):
-        kwargs.update(headless=True, size=(width, height))
-        return original_run(self, *args, **kwargs)
-
-    tui_app.BatchApp.run = headless_run
-
-    # Paints of the screen (Textual's compositor refreshes) and the main thread's time in
-    # them, and the layouts among them: what a change or a tick costs to put on screen.
-    from textual.screen import Screen
-
-    frames = {"paints": 0, "paint_ms": 0.0, "layouts": 0, "layout_ms": 0.0}
-    paint, layout = Screen._compositor_refresh, Screen._refresh_layout
-
-    def timed(original, count, total):
-        def wrapper(self, *args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(self, *args, **kwargs)
-            finally:
-                frames[count] += 1
-                frames[total] += (time.perf_counter() - start) * 1000
-
-        return wrapper
-
-    Screen._compositor_refresh = timed(paint, "paints", "paint_ms")
-    Screen._refresh_layout = timed(layout, "layouts", "layout_ms")
+    after_import("kubectl_batch.tui.app", observe_ui)
 
     def periodic():
         while True:
@@ -311,6 +322,38 @@ def main() -> int:
     code = cli_main(argv)
     flush_requests()
     return code
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls each of ``then[name]`` with the module right after ``name`` is first imported,
+    by whoever imports it."""
+
+    then: dict[str, list] = {}
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in self.then:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        load, then = spec.loader.exec_module, self.then.pop(fullname)
+
+        def exec_module(module) -> None:
+            load(module)
+            for each in then:
+                each(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def after_import(name: str, then) -> None:
+    if name in sys.modules:
+        then(sys.modules[name])
+        return
+    if not any(isinstance(f, _AfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport())
+    _AfterImport.then.setdefault(name, []).append(then)
 
 
 def _trace_heap(every: float, report_path: Path, report, state: dict) -> None:

@@ -179,8 +179,13 @@ class ClusterCache:
         resources: Iterable[Resource] = ALL,
         on_change: ChangeListener | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        later_waits_for_screen: bool = False,
     ):
         self.client, self.namespace, self.selector = client, namespace, selector
+        # With a screen, the resources listed "after the tables" wait until those tables
+        # are on it (tables_shown): the first screen then has the CPU to itself.
+        self._later_waits_for_screen = later_waits_for_screen
+        self._shown_version = -1
         self.resources = tuple(resources)
         self.on_change = on_change
         self.clock = clock
@@ -222,15 +227,27 @@ class ClusterCache:
     def _start_later(self, reflectors: list[_Reflector]) -> None:
         first = {r.resource.kind for r in self._reflectors if r not in reflectors}
         deadline = time.monotonic() + LATER_AT_THE_LATEST
+
+        def first_listed() -> bool:
+            return not any(self._states[k].phase is Phase.CONNECTING for k in first)
+
         with self._changed:
-            while any(self._states[k].phase is Phase.CONNECTING for k in first):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._changed.wait(left)
+            self._changed.wait_for(first_listed, deadline - time.monotonic())
+            listed_at = self._version
+            if self._later_waits_for_screen:
+                self._changed.wait_for(
+                    lambda: self._shown_version >= listed_at, deadline - time.monotonic()
+                )
         for reflector in reflectors:
             if not reflector.stopping.is_set():
                 reflector.start()
+
+    def tables_shown(self, version: int) -> None:
+        """The tables of cache version ``version`` are on screen, every row of them."""
+        with self._changed:
+            if version > self._shown_version:
+                self._shown_version = version
+                self._changed.notify_all()
 
     def stop(self) -> None:
         for reflector in self._reflectors:

@@ -35,6 +35,7 @@ from kubectl_batch.domain.clock import system_clock
 from kubectl_batch.domain.timeutil import format_duration
 from kubectl_batch.tui import failures, textual_fixes  # noqa: F401 - applied on import
 from kubectl_batch.tui.actions import ActionRunner
+from kubectl_batch.tui.collector import collect_seldom
 from kubectl_batch.tui.keymap import KEYS, KeyInfo, bindings, key_display, load_keymap
 from kubectl_batch.tui.ports import CacheView
 from kubectl_batch.tui.scope import Scope, scope_of
@@ -51,8 +52,6 @@ REFRESH_INTERVAL = 0.25
 # heavy churn coalesces instead of rebuilding back to back.
 MIN_BUILD_GAP = 0.1
 
-#: gc thresholds once the first tables are up (Python's defaults: 700, 10, 10).
-QUIET_GC_THRESHOLDS = (20_000, 20, 20)
 #: Seconds between two full collections once the first tables are up. With the quiet
 #: thresholds a steady churn (as many objects made as freed) hardly ever starts one, and
 #: what a change leaves in reference cycles (the footer's old keys, Textual's render
@@ -118,6 +117,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         #: cache.version last put on screen (tests wait on it).
         self.shown_version = -1
         self._settled = False
+        # The screen, cache and version whose tables the cache is to hear are shown.
+        self._shown_pending: tuple[LiveScreen, CacheView, int] | None = None
         self._collector: Timer | None = None
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
         #: One sentence per failure the app survived (see :meth:`contain_failure`).
@@ -280,9 +281,29 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         except Exception as exc:  # noqa: BLE001 - what it could show stays
             self.contain_failure(_what(message.screen, "Showing"), exc)
         self.shown_version = message.version
+        if not message.cache.synced:
+            self._tell_when_shown(message.screen, message.cache, message.version)
         if not self._settled and message.cache.synced:
             self._settled = True
             self.call_after_refresh(self._freeze_when_shown, message.screen)
+
+    def _tell_when_shown(self, screen: LiveScreen, cache: CacheView, version: int) -> None:
+        """Tell the cache once the tables built from ``version`` hold every row (a table
+        adds its rows over frames): it lists Events only then (kube/cache.py)."""
+        waiting = self._shown_pending is not None
+        self._shown_pending = (screen, cache, version)
+        if not waiting:
+            self.call_after_refresh(self._tell_shown)
+
+    def _tell_shown(self) -> None:
+        if self._shown_pending is None:
+            return
+        screen, cache, version = self._shown_pending
+        if screen.is_attached and not all(t.complete for t in screen.query(LiveTable)):
+            self.call_after_refresh(self._tell_shown)  # rows still arriving
+            return
+        self._shown_pending = None
+        cache.tables_shown(version)
 
     def _freeze_when_shown(self, screen: LiveScreen) -> None:
         """Once the first full tables are on screen, move what exists then (the cache's
@@ -296,10 +317,7 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         # frozen already (kube.resources.bulk_decoding), so this walks only the app's.
         gc.collect()
         gc.freeze()
-        # What is made later is mostly Textual's render caches, tens of thousands of
-        # objects free of cycles that a full collection still walks (~50 ms): collect the
-        # young generations less often, and fully only every 20th time.
-        gc.set_threshold(*QUIET_GC_THRESHOLDS)
+        collect_seldom()  # (commands/ui.py did already, before the first LIST)
         if self._collector is None:
             self._collector = self.set_interval(COLLECT_EVERY, self._collect_garbage)
 
@@ -444,7 +462,9 @@ def _what(node: Any, doing: str) -> str:
 def _open_cluster_cache(client: Any, scope: Scope) -> CacheView:
     from kubectl_batch.kube.cache import ClusterCache
 
-    return ClusterCache(client, scope.namespace, scope.selector).start()
+    return ClusterCache(
+        client, scope.namespace, scope.selector, later_waits_for_screen=True
+    ).start()
 
 
 def run_app(

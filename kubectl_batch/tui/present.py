@@ -375,7 +375,7 @@ def cronjob_row(cronjob: Obj, owned: Sequence[Obj], now: datetime, recent: int =
         namespace=meta.get("namespace", ""),
         name=meta.get("name", ""),
         obj=cronjob,
-        outlook=cronjob_outlook(cronjob, now, 3),
+        outlook=cronjob_outlook(cronjob, now, 1),  # the table shows the next run alone
         recent=tuple(job_status_text(j) for j in owned[-recent:]),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import cluster as test_cluster
 from conftest import job_manifest
@@ -113,6 +114,33 @@ def test_forbidden_resource_degrades_alone(kubectl, namespace):
         assert states["Event"].phase is Phase.FORBIDDEN
         assert states["Job"].phase is Phase.CONNECTED
         assert names(cache.jobs()) == {"visible"}
+    finally:
+        cache.stop()
+
+
+def test_with_a_screen_events_wait_until_the_tables_are_on_it(kubectl, cluster, namespace):
+    kubectl.create(job_manifest("done", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
+    kubectl.run("wait", "--for=condition=Complete", "job/done", "--timeout=60s")
+    client = ApiClient(load(kubeconfig=str(cluster)))
+    cache = ClusterCache(client, namespace, later_waits_for_screen=True).start()
+    try:
+        kubectl.wait_for(
+            lambda: all(cache.states()[k].phase is Phase.CONNECTED for k in ("Job", "Pod")),
+            what="the tables' kinds listed",
+        )
+        cache.tables_shown(0)  # tables shown before those LISTs came: not these
+        time.sleep(1.5)
+        assert cache.states()["Event"].phase is Phase.CONNECTING
+        assert not cache.synced
+        cache.tables_shown(cache.version)
+        assert cache.wait_synced(10)
+        (job,) = cache.jobs()
+        uid = job["metadata"]["uid"]
+        kubectl.wait_for(
+            lambda: "Completed" in {e.get("reason") for e in cache.events_for(uid)},
+            timeout=30,
+            what="the Job's Completed event in the cache",
+        )
     finally:
         cache.stop()
 

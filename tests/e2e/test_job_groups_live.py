@@ -433,7 +433,8 @@ async def test_group_retry_and_delete_touch_only_the_group(kubectl, cluster, nam
 async def test_group_logs_in_the_ui_follow_a_job_started_later(
     kubectl, cluster, namespace, grouped
 ):
-    from kubectl_batch.tui.screens.groups import GroupLogsScreen, GroupsScreen
+    from kubectl_batch.tui.screens.group_logs import GroupLogsScreen
+    from kubectl_batch.tui.screens.groups import GroupsScreen
 
     with served_logs(kubectl, namespace, "2026-01-01T00:00:00Z stdout F working", follow=True):
         kubectl.create(job_manifest("c-1", labels={GROUP: "c"}, annotations=RUN))

@@ -89,6 +89,25 @@ async def test_a_job_progressing_to_complete_updates_its_row_in_place(
         assert cleared == []
 
 
+async def test_events_are_listed_as_soon_as_the_first_tables_are_shown(cluster, namespace, kubectl):
+    """The cache holds the Event LIST back for the first tables (the screen has the CPU to
+    itself); the app must say when they are shown, or the Events wait 15 s."""
+    from kubectl_batch.kube.cache import LATER_AT_THE_LATEST, Phase
+
+    kubectl.apply(job_manifest("parked", suspend=True))
+    app = make_app(cluster, namespace)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: cell(app, "jobs", "parked", "status"), what="the Job's row")
+        shown = asyncio.get_running_loop().time()
+        await until(
+            pilot,
+            lambda: app.cache.states()["Event"].phase is Phase.CONNECTED,
+            timeout=LATER_AT_THE_LATEST / 3,
+            what="the Events listed",
+        )
+        assert asyncio.get_running_loop().time() - shown < LATER_AT_THE_LATEST / 3
+
+
 async def test_a_failing_index_shows_its_backoff_countdown(cluster, namespace, kubectl):
     kubectl.apply(
         job_manifest(

@@ -326,7 +326,7 @@ async def test_stays_responsive_with_ten_thousand_jobs(count):
 async def test_once_the_first_tables_are_shown_the_collector_is_quieted():
     import gc
 
-    from kubectl_batch.tui.app import QUIET_GC_THRESHOLDS
+    from kubectl_batch.tui.collector import QUIET_GC_THRESHOLDS
 
     before = gc.get_threshold()
     gc.set_threshold(700, 10, 10)  # Python's defaults (an earlier app may have changed them)

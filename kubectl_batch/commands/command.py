@@ -22,7 +22,8 @@ Adding a subcommand takes a module and one line. The module, in kubectl_batch/co
 
     COMMAND = Why()
 
-and the line ``"kubectl_batch.commands.why:COMMAND",`` in ``COMMANDS`` of kubectl_batch/cli.py.
+and the line ``"why": "kubectl_batch.commands.why:COMMAND",`` in ``COMMANDS`` of
+kubectl_batch/cli.py.
 kubectl's global flags (--kubeconfig, -n, -l, ...) come with every command.
 
 Keep the module cheap to import: argparse, the standard library and domain/ at most at its

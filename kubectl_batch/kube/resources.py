@@ -56,7 +56,12 @@ def _interned(value: Any) -> Any:
 def _pick(src: Obj | None, keys: tuple[str, ...]) -> Obj:
     if not src:
         return {}
-    return {k: _interned(src[k]) for k in keys if src.get(k) is not None}
+    # _interned, inline: this runs for every field kept of every pod of a LIST.
+    return {
+        k: _intern(v) if type(v) is str and len(v) <= 64 else v
+        for k in keys
+        if (v := src.get(k)) is not None
+    }
 
 
 _TERMINATED = ("exitCode", "signal", "reason", "message", "startedAt", "finishedAt")

@@ -13,13 +13,13 @@ import pytest
 from kubectl_batch import cli
 from kubectl_batch.commands.command import Command
 
-COMMANDS = [cli.load(ref) for ref in cli.COMMANDS]
+COMMANDS = [cli.load(ref) for ref in cli.COMMANDS.values()]
 
 
 def test_every_command_is_one_line_of_the_registry():
     assert all(isinstance(c, Command) for c in COMMANDS)
     names = [c.name for c in COMMANDS]
-    assert len(set(names)) == len(names)
+    assert names == list(cli.COMMANDS)  # each under its own name
     assert {"next-runs", "suspend", "resume", "trigger", "retry-failed", "rerun", "delete"} <= set(
         names
     )
@@ -46,7 +46,7 @@ def test_a_registered_command_is_parsed_validated_and_run(monkeypatch, capsys):
             return 0
 
     monkeypatch.setattr(sys.modules[__name__], "ECHO", Echo(), raising=False)
-    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, f"{__name__}:ECHO"))
+    monkeypatch.setattr(cli, "COMMANDS", {**cli.COMMANDS, "echo": f"{__name__}:ECHO"})
     assert cli.main(["echo", "hi", "there", "-n", "etl"]) == 0
     assert seen == [("hi there", "etl")]
     assert cli.main(["echo", "bad"]) == 1
@@ -62,6 +62,30 @@ def test_building_the_parser_imports_no_client_yaml_or_textual():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_parsing_imports_only_the_command_named():
+    # `kubectl batch` (the UI) and each subcommand: every module imported before the first
+    # request is on the way to it.
+    code = (
+        "import sys; from kubectl_batch import cli; p = cli.build_parser(sys.argv[1:]); "
+        "p.parse_known_args(sys.argv[1:]); "
+        "print(sorted(m for m in sys.modules if m.startswith('kubectl_batch.commands.')))"
+    )
+    ui = ["kubectl_batch.commands.command", "kubectl_batch.commands.replay"]
+    ui.append("kubectl_batch.commands.ui")  # its flags are the top parser's
+    for argv, wanted in ((["-A"], ui), (["why", "job/x"], [*ui, "kubectl_batch.commands.why"])):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == str(wanted), argv
+
+
+def test_a_command_misspelt_is_told_with_every_name(capsys):
+    assert cli.main(["nxt-runs"]) != 0
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nxt-runs'" in err
+    assert all(name in err for name in cli.COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)

@@ -68,7 +68,9 @@ def main() -> int:
     opts = parser.parse_args()
     width, height = (int(x) for x in opts.size.split("x"))
     out = open(opts.report, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
-    lock = threading.Lock()
+    # Re-entrant: the SIGTERM handler (stop) reports on the main thread, which may be
+    # inside report() already (a plain lock hung the probe until the harness killed it).
+    lock = threading.RLock()
 
     def report(**item) -> None:
         with lock:

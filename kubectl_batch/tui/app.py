@@ -117,8 +117,8 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         #: cache.version last put on screen (tests wait on it).
         self.shown_version = -1
         self._settled = False
-        # The screen, cache and version whose tables the cache is to hear are shown.
-        self._shown_pending: tuple[LiveScreen, CacheView, int] | None = None
+        # The cache, and the version of it last shown, to tell once its tables are complete.
+        self._shown_pending: tuple[CacheView, int] | None = None
         self._collector: Timer | None = None
         self.permissions = Permissions(self._can_i, self._start_permission, self._answered)
         #: One sentence per failure the app survived (see :meth:`contain_failure`).
@@ -282,37 +282,38 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             self.contain_failure(_what(message.screen, "Showing"), exc)
         self.shown_version = message.version
         if not message.cache.synced:
-            self._tell_when_shown(message.screen, message.cache, message.version)
+            # The cache lists Events once the tables built from its first LISTs are shown.
+            waiting = self._shown_pending is not None
+            self._shown_pending = (message.cache, message.version)
+            if not waiting:
+                self._when_tables_complete(message.screen, self._tell_shown)
         if not self._settled and message.cache.synced:
             self._settled = True
-            self.call_after_refresh(self._freeze_when_shown, message.screen)
+            self._when_tables_complete(message.screen, self._freeze)
 
-    def _tell_when_shown(self, screen: LiveScreen, cache: CacheView, version: int) -> None:
-        """Tell the cache once the tables built from ``version`` hold every row (a table
-        adds its rows over frames): it lists Events only then (kube/cache.py)."""
-        waiting = self._shown_pending is not None
-        self._shown_pending = (screen, cache, version)
-        if not waiting:
-            self.call_after_refresh(self._tell_shown)
+    def _when_tables_complete(self, screen: LiveScreen, then: Callable[[], None]) -> None:
+        """``then()`` after the refresh by which ``screen``'s tables hold every row (a table
+        adds its rows over frames), or once ``screen`` is gone."""
+
+        def check() -> None:
+            if screen.is_attached and not all(t.complete for t in screen.query(LiveTable)):
+                self.call_after_refresh(check)  # rows still arriving
+            else:
+                then()
+
+        self.call_after_refresh(check)
 
     def _tell_shown(self) -> None:
-        if self._shown_pending is None:
-            return
-        screen, cache, version = self._shown_pending
-        if screen.is_attached and not all(t.complete for t in screen.query(LiveTable)):
-            self.call_after_refresh(self._tell_shown)  # rows still arriving
-            return
-        self._shown_pending = None
-        cache.tables_shown(version)
+        if self._shown_pending is not None:
+            cache, version = self._shown_pending
+            self._shown_pending = None
+            cache.tables_shown(version)  # the newest shown: its rows were added by now
 
-    def _freeze_when_shown(self, screen: LiveScreen) -> None:
+    def _freeze(self) -> None:
         """Once the first full tables are on screen, move what exists then (the cache's
         objects, the rows, their cells) out of the cyclic collector's sight: they live as
         long as the app, and at 10,000 Jobs each full collection walked them for up to
         0.1 s, in the middle of putting a change on screen."""
-        if screen.is_attached and not all(t.complete for t in screen.query(LiveTable)):
-            self.call_after_refresh(self._freeze_when_shown, screen)  # rows still arriving
-            return
         # Collect first: garbage frozen now would never be freed. The LISTs' objects are
         # frozen already (kube.resources.bulk_decoding), so this walks only the app's.
         gc.collect()

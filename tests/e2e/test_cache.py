@@ -10,7 +10,7 @@ from conftest import job_manifest
 from support import kubeconfigs
 from support.netcut import CuttableRelay
 
-from kubectl_batch.kube.cache import ClusterCache, Phase
+from kubectl_batch.kube.cache import LATER_AT_THE_LATEST, ClusterCache, Phase
 from kubectl_batch.kube.client import ApiClient
 from kubectl_batch.kube.config import load
 
@@ -118,14 +118,29 @@ def test_forbidden_resource_degrades_alone(kubectl, namespace):
         cache.stop()
 
 
-def test_with_a_screen_events_wait_until_the_tables_are_on_it(kubectl, cluster, namespace):
+def completed_job(kubectl) -> None:
     kubectl.create(job_manifest("done", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
     kubectl.run("wait", "--for=condition=Complete", "job/done", "--timeout=60s")
+
+
+def wait_for_its_completed_event(kubectl, cache: ClusterCache) -> None:
+    (job,) = cache.jobs()
+    uid = job["metadata"]["uid"]
+    kubectl.wait_for(
+        lambda: "Completed" in {e.get("reason") for e in cache.events_for(uid)},
+        timeout=30,
+        what="the Job's Completed event in the cache",
+    )
+
+
+def test_with_a_screen_events_wait_until_the_tables_are_on_it(kubectl, cluster, namespace):
+    completed_job(kubectl)
     client = ApiClient(load(kubeconfig=str(cluster)))
     cache = ClusterCache(client, namespace, later_waits_for_screen=True).start()
+    tables = [r.kind for r in cache.resources if not r.after_the_tables]
     try:
         kubectl.wait_for(
-            lambda: all(cache.states()[k].phase is Phase.CONNECTED for k in ("Job", "Pod")),
+            lambda: all(cache.states()[k].phase is Phase.CONNECTED for k in tables),
             what="the tables' kinds listed",
         )
         cache.tables_shown(0)  # tables shown before those LISTs came: not these
@@ -133,21 +148,15 @@ def test_with_a_screen_events_wait_until_the_tables_are_on_it(kubectl, cluster, 
         assert cache.states()["Event"].phase is Phase.CONNECTING
         assert not cache.synced
         cache.tables_shown(cache.version)
-        assert cache.wait_synced(10)
-        (job,) = cache.jobs()
-        uid = job["metadata"]["uid"]
-        kubectl.wait_for(
-            lambda: "Completed" in {e.get("reason") for e in cache.events_for(uid)},
-            timeout=30,
-            what="the Job's Completed event in the cache",
-        )
+        # Well before the fallback (LATER_AT_THE_LATEST after start):
+        assert cache.wait_synced(LATER_AT_THE_LATEST / 3)
+        wait_for_its_completed_event(kubectl, cache)
     finally:
         cache.stop()
 
 
 def test_events_are_listed_after_the_tables(kubectl, cluster, namespace):
-    kubectl.create(job_manifest("done", annotations={"test.kubectl-batch.io/outcome": "succeed"}))
-    kubectl.run("wait", "--for=condition=Complete", "job/done", "--timeout=60s")
+    completed_job(kubectl)
     cache = open_cache(cluster, namespace)
     try:
         assert cache.synced
@@ -155,13 +164,7 @@ def test_events_are_listed_after_the_tables(kubectl, cluster, namespace):
         tables = max(states[k].since for k in ("Job", "CronJob", "Pod"))
         assert states["Event"].phase is Phase.CONNECTED
         assert states["Event"].since >= tables
-        (job,) = cache.jobs()
-        uid = job["metadata"]["uid"]
-        kubectl.wait_for(
-            lambda: "Completed" in {e.get("reason") for e in cache.events_for(uid)},
-            timeout=30,
-            what="the Job's Completed event in the cache",
-        )
+        wait_for_its_completed_event(kubectl, cache)
     finally:
         cache.stop()
 

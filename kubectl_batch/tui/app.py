@@ -51,6 +51,8 @@ REFRESH_INTERVAL = 0.25
 # A change in the cluster wakes the refresher at once, but builds stay this far apart so
 # heavy churn coalesces instead of rebuilding back to back.
 MIN_BUILD_GAP = 0.1
+#: A build waits for the model before it to be on screen, at most this long (seconds).
+ON_SCREEN_WAIT = 2.0
 
 #: Seconds between two full collections once the first tables are up. With the quiet
 #: thresholds a steady churn (as many objects made as freed) hardly ever starts one, and
@@ -114,6 +116,9 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self._target: LiveScreen | None = None
         self._poke = threading.Event()  # rebuild even if the cache did not change
         self._wake = threading.Event()  # the refresher has something to look at
+        # The last model posted is on screen, every row of it (tables add rows over frames).
+        self._on_screen = threading.Event()
+        self._on_screen.set()
         #: cache.version last put on screen (tests wait on it).
         self.shown_version = -1
         self._settled = False
@@ -251,6 +256,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
             self._wake.wait(REFRESH_INTERVAL)
             self._wake.clear()
             time.sleep(max(0.0, last_build + MIN_BUILD_GAP - time.monotonic()))
+            # A model built while the last is still being put on screen would only replace
+            # it unseen, and building it takes the UI thread's turns at the GIL: at 30,000
+            # Jobs a key pressed meanwhile waited twice as long.
+            self._on_screen.wait(ON_SCREEN_WAIT)
             poked = self._poke.is_set()
             self._poke.clear()
             target = self._target
@@ -269,17 +278,21 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
                 continue
             seen = (version, target)
             expires = getattr(model, "expires", None)
+            self._on_screen.clear()
             self.post_message(Refreshed(target, cache, version, model))
 
     def on_refreshed(self, message: Refreshed) -> None:
         if message.cache is not self.cache or not message.screen.is_attached:
+            self._on_screen.set()
             return
         try:
             message.screen.show(message.model)
         except NoMatches:
+            self._on_screen.set()
             return  # the screen is being taken down (leaving, quitting)
         except Exception as exc:  # noqa: BLE001 - what it could show stays
             self.contain_failure(_what(message.screen, "Showing"), exc)
+        self._when_tables_complete(message.screen, self._on_screen.set)
         self.shown_version = message.version
         if not message.cache.synced:
             # The cache lists Events once the tables built from its first LISTs are shown.

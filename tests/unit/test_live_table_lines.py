@@ -5,6 +5,7 @@ rows moved."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 
 import pytest
@@ -272,6 +273,7 @@ async def test_rows_come_over_frames_as_datatables_rows_with_the_cells_made_off_
     from kubectl_batch.tui.widgets import live_table
 
     monkeypatch.setattr(live_table, "ROWS_PER_FRAME", 100)
+    monkeypatch.setattr(live_table, "FRAME_BUDGET", 60.0)  # rows, not time, end a frame here
     app = _app_with_many_jobs()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot, app)
@@ -301,3 +303,89 @@ async def test_rows_come_over_frames_as_datatables_rows_with_the_cells_made_off_
             assert fresh.get_row_at(index) == cells[uid]
         assert [r.key.value for r in fresh.ordered_rows] == table.order
         assert fresh.cursor_coordinate.row == 0 and fresh.virtual_size.height == len(rows) + 1
+
+
+@pytest.mark.asyncio
+async def test_a_frame_adds_rows_for_its_time_budget_and_a_model_that_comes_midway_wins(
+    monkeypatch,
+):
+    """Past FRAME_BUDGET a frame adds no more rows (at least one, so the load ends); a
+    model that comes while rows are still being added replaces the one being added: its
+    rows, in its order, nothing of the first left."""
+    from kubectl_batch.tui.widgets import live_table
+
+    app = _app_with_many_jobs()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#jobs", LiveTable)
+        rows = [table.rows_by_uid[u] for u in table.order][:20]
+        now = app.clock()
+        fresh = LiveTable(table.columns_spec, id="fresh")
+        await app.screen.mount(fresh)
+        monkeypatch.setattr(live_table, "FRAME_BUDGET", 0.0)
+        fresh.apply(rows, now)
+        assert fresh.row_count == 1 and not fresh.complete
+        second = rows[4::-1] + rows[6:]  # the one added and more, reversed; one gone
+        gone = rows[5].uid
+        fresh.apply(second, now)
+        assert fresh.row_count == 2 and not fresh.complete
+        while not fresh.complete:
+            await pilot.pause()
+        assert fresh.order == [r.uid for r in second]
+        assert [r.key.value for r in fresh.ordered_rows] == fresh.order
+        assert gone not in fresh.rows_by_uid and fresh.row_count == len(rows) - 1
+
+
+@pytest.mark.asyncio
+async def test_no_model_is_built_while_the_last_is_still_being_put_on_screen(monkeypatch):
+    """A change that comes while a table is still adding the last model's rows is built
+    into the next model once those rows are all in, not meanwhile (a model built then
+    would replace one not yet shown, and building takes the UI thread's turns at the GIL)."""
+    from kubectl_batch.tui import app as tui_app
+    from kubectl_batch.tui.widgets import live_table
+
+    monkeypatch.setattr(tui_app, "ON_SCREEN_WAIT", 60.0)
+    app = _app_with_many_jobs()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        screen = app.screen
+        table = screen.query_one("#jobs", LiveTable)
+        builds: list[bool] = []  # was the table still adding rows?
+        build = screen.build
+
+        def counting_build(cache, clock):
+            builds.append(not table.complete)
+            return build(cache, clock)
+
+        monkeypatch.setattr(screen, "build", counting_build)
+        # The table adds 10 rows, then holds the rest until the gate opens.
+        gate = asyncio.Event()
+        resume = LiveTable._continue
+
+        def gated(self) -> None:
+            if self is table and not gate.is_set():
+                self.set_timer(0.01, lambda: gated(self))
+            else:
+                resume(self)
+
+        monkeypatch.setattr(live_table, "ROWS_PER_FRAME", 10)
+        monkeypatch.setattr(LiveTable, "_continue", gated)
+        for job in app.cache.jobs():  # every row changes
+            job = copy.deepcopy(job)
+            job["metadata"]["resourceVersion"] += "1"
+            app.cache.put("Job", job)
+        while not builds or table.complete:
+            await asyncio.sleep(0.01)
+        paused = copy.deepcopy(
+            next(j for j in app.cache.jobs() if j["metadata"]["name"] == "sweep-paused")
+        )
+        paused["spec"]["suspend"] = False
+        paused["status"].update(conditions=[], active=1)
+        paused["metadata"]["resourceVersion"] += "2"
+        app.cache.put("Job", paused)
+        await asyncio.sleep(3 * tui_app.REFRESH_INTERVAL)
+        assert builds == [False]
+        gate.set()
+        await settle(pilot, app)
+        assert builds[1:] and not any(builds)
+        assert "Running" in _line(table, paused["metadata"]["uid"])

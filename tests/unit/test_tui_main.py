@@ -313,7 +313,7 @@ async def test_stays_responsive_with_ten_thousand_jobs(count):
         start = time.monotonic()
         model = screen.build(app.cache, app.clock)
         assert time.monotonic() - start < 2.0
-        assert list(model.job_cells) == ["uid-1234"]
+        assert list(model.job_table.cells) == ["uid-1234"]
         start = time.monotonic()
         screen.show(model)
         assert time.monotonic() - start < 0.5

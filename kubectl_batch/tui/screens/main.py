@@ -22,7 +22,6 @@ from kubectl_batch.tui.present import (
     CronJobRow,
     JobRow,
     RowSorter,
-    TableCell,
     cronjob_columns,
     cronjob_row,
     job_columns,
@@ -33,7 +32,7 @@ from kubectl_batch.tui.present import (
 from kubectl_batch.tui.screens import groups
 from kubectl_batch.tui.screens.base import LiveScreen, ObjectActions, Selection
 from kubectl_batch.tui.widgets.footer import KeyFooter
-from kubectl_batch.tui.widgets.live_table import LiveTable, render_cells
+from kubectl_batch.tui.widgets.live_table import LiveTable, PreparedRows, prepare_rows
 from kubectl_batch.tui.widgets.scope_bar import ScopeBar
 from kubectl_batch.tui.widgets.text import show_text
 
@@ -46,15 +45,21 @@ Obj = dict[str, Any]
 @dataclass(frozen=True)
 class MainModel:
     states: Mapping[str, ConnectionState]
-    cronjobs: list[CronJobRow]
-    jobs: list[JobRow]
-    #: Cells of the rows that changed, rendered off the UI thread.
-    job_cells: dict[str, list[TableCell]]
-    cron_cells: dict[str, list[TableCell]]
+    #: The rows shown, with the cells of those that changed rendered off the UI thread.
+    cron_table: PreparedRows
+    job_table: PreparedRows
     total_cronjobs: int
     total_jobs: int
     #: Rebuild at this time even if nothing changed (a CronJob's next run comes due).
     expires: datetime | None
+
+    @property
+    def cronjobs(self) -> Sequence[CronJobRow]:
+        return self.cron_table.rows
+
+    @property
+    def jobs(self) -> Sequence[JobRow]:
+        return self.job_table.rows
 
 
 def _signature(job: Obj, pods: Sequence[Obj]) -> tuple:
@@ -177,12 +182,20 @@ class RowBuilder:
                 job_rows_shown, cron_rows_shown = job_rows, cron_rows
             return MainModel(
                 states=cache.states(),
-                cronjobs=self._cron_sorter.sort(
-                    cron_rows_shown, CRONJOB_COLUMNS[cron_sort], cron_reverse
+                cron_table=prepare_rows(
+                    self._cron_columns,
+                    self._cron_sorter.sort(
+                        cron_rows_shown, CRONJOB_COLUMNS[cron_sort], cron_reverse
+                    ),
+                    now,
+                    crons_changed,
                 ),
-                jobs=self._job_sorter.sort(job_rows_shown, JOB_COLUMNS[job_sort], job_reverse),
-                job_cells=render_cells(self._job_columns, changed, now),
-                cron_cells=render_cells(self._cron_columns, crons_changed, now),
+                job_table=prepare_rows(
+                    self._job_columns,
+                    self._job_sorter.sort(job_rows_shown, JOB_COLUMNS[job_sort], job_reverse),
+                    now,
+                    changed,
+                ),
                 total_cronjobs=len(cron_rows),
                 total_jobs=len(job_rows),
                 expires=expires,
@@ -254,8 +267,8 @@ class MainScreen(ObjectActions, LiveScreen):
     def show(self, model: MainModel) -> None:
         self._model = model
         now = self.app.clock()
-        self.query_one("#cronjobs", LiveTable).apply(model.cronjobs, now, model.cron_cells)
-        self.query_one("#jobs", LiveTable).apply(model.jobs, now, model.job_cells)
+        self.query_one("#cronjobs", LiveTable).apply(model.cron_table, now)
+        self.query_one("#jobs", LiveTable).apply(model.job_table, now)
         self.query_one(ScopeBar).show(scope=self.app.scope, states=model.states, now=now)
         self._titles()
         self.update_hint()

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter, itemgetter
+from time import perf_counter
 from typing import Any, NamedTuple
 
 from rich.segment import Segment
@@ -36,6 +37,7 @@ from kubectl_batch.tui.present import Column, TableCell
 from kubectl_batch.tui.text import Cell
 from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
+_uid = attrgetter("uid")
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
 #: Rendered cells and lines are kept across updates for this many screens of the table
@@ -54,8 +56,11 @@ KEPT_LINES_AT_LEAST = 32
 DATATABLE_CACHE = 256
 #: Rows added or changed per frame: a first load of 10,000 Jobs, or their pods listed
 #: after them, is put on screen over several frames, so a key pressed meanwhile waits for
-#: one batch (~20 ms), not all of them.
+#: one batch, not all of them.
 ROWS_PER_FRAME = 1000
+#: ... and no longer than this per frame (seconds): while the LISTs decode on their
+#: thread, 1,000 rows took up to 150 ms of the UI thread's turns at 30,000 Jobs.
+FRAME_BUDGET = 0.02
 
 
 class Kept:
@@ -100,11 +105,40 @@ class Kept:
         self._entries.clear()
 
 
-def render_cells(
-    columns: Sequence[Column], rows: Sequence[Any], now: datetime
-) -> dict[str, list[TableCell]]:
-    """Cells of rows, rendered where it is cheap to (the refresher thread)."""
-    return {row.uid: [c.render(row, now) for c in columns] for row in rows}
+_uid = attrgetter("uid")
+
+
+class PreparedRows(NamedTuple):
+    """Rows for :meth:`LiveTable.apply` with what it needs to know of them worked out
+    beforehand, where it is cheap to (the refresher thread): at 30,000 rows each walk of
+    them costs the UI thread 10-50 ms while the LISTs decode beside it, and a key pressed
+    meanwhile waits."""
+
+    rows: Sequence[Any]
+    uids: list[str]
+    present: frozenset[str]
+    #: Cells of the rows that changed, by uid.
+    cells: Mapping[str, list[TableCell]]
+    #: The length of the longest value of each column sized by its content.
+    longest: Mapping[str, int]
+
+
+def prepare_rows(
+    columns: Sequence[Column],
+    rows: Sequence[Any],
+    now: datetime,
+    changed: Sequence[Any] = (),
+    cells: Mapping[str, list[TableCell]] | None = None,
+) -> PreparedRows:
+    """``rows`` to show, the cells of ``changed`` among them rendered now (or ``cells``)."""
+    uids = list(map(_uid, rows))
+    longest = {}
+    for column in columns:
+        if column.sized_by:
+            longest[column.key] = max(map(len, map(attrgetter(column.sized_by), rows)), default=0)
+    if cells is None:
+        cells = {row.uid: [c.render(row, now) for c in columns] for row in changed}
+    return PreparedRows(rows, uids, frozenset(uids), cells, longest)
 
 
 def _same(kept: tuple, values: tuple) -> bool:
@@ -159,12 +193,14 @@ class LiveTable(HidingTable):
             tuple[Sequence[Any], datetime, Mapping[str, list[TableCell]] | None] | None
         ) = None
         self._continuing = False
+        #: Where the pending model's next frame starts (see _apply_from).
+        self._resume_at = 0
+        self._pending_uids: list[str] = []
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._wide = False
         #: Length of the longest value of each column sized by its content.
         self._longest: dict[str, int] = {}
-        self._sized = self._sized_by()
         self._widths: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
@@ -221,10 +257,6 @@ class LiveTable(HidingTable):
         self._set_virtual_size()
         self.refresh()
 
-    def _sized_by(self) -> tuple[tuple[str, Callable[[Any], str]], ...]:
-        """(key, getter) of the columns sized by their longest value."""
-        return tuple((c.key, attrgetter(c.sized_by)) for c in self._columns if c.sized_by)
-
     def on_resize(self, event: events.Resize) -> None:
         self.fit_columns()
         self._fit_kept()
@@ -246,7 +278,6 @@ class LiveTable(HidingTable):
         self._cells.clear()
         self._order = []
         self._longest.clear()
-        self._sized = self._sized_by()
         self._fit_kept()
         self._add_columns()
 
@@ -299,36 +330,30 @@ class LiveTable(HidingTable):
 
     def apply(
         self,
-        rows: Sequence[Any],
+        rows: Sequence[Any] | PreparedRows,
         now: datetime,
         cells: Mapping[str, list[TableCell]] | None = None,
     ) -> None:
         """Show ``rows`` (in this order), changing only what differs.
 
-        ``cells`` may hold the rows' cells rendered off the UI thread (see
-        :func:`render_cells`). At most :data:`ROWS_PER_FRAME` rows are added or changed
-        per call; the rest follow after the next refresh, so a first load of 10,000 Jobs
-        never freezes the screen.
+        ``rows`` may come prepared off the UI thread, with the cells of those that changed
+        (:func:`prepare_rows`); ``cells`` may hold rows' cells rendered off the UI thread
+        too. Rows are added or changed for at most :data:`FRAME_BUDGET` (and
+        :data:`ROWS_PER_FRAME` rows) per frame; the rest follow after the next refresh, so
+        a first load of 30,000 Jobs never freezes the screen.
         """
+        if not isinstance(rows, PreparedRows):
+            rows = prepare_rows(self._columns, rows, now, cells=cells or {})
+        cells = rows.cells
         if self._continuing and self._pending is not None and self._pending[2]:
             # Rows still to add keep the cells rendered for them off the UI thread: the
             # next model renders only the rows that changed since.
-            cells = {**self._pending[2], **(cells or {})}
-        self._pending = (rows, now, cells)
+            cells = {**self._pending[2], **cells}
+        self._pending = (rows.rows, now, cells)
+        self._pending_uids = rows.uids
         selected = self.selected_uid
-        fresh = {r.uid: r for r in rows}
-        gone = [uid for uid in self._rows if uid not in fresh]
-        # The longest names: a name never changes, so only rows that come can make one
-        # longer; only when a row with the longest goes are they all measured again (len of
-        # a DNS name: one cell a character; never a rendered cell).
-        sized, longest = self._sized, dict(self._longest)
-        if any(len(get(self._rows[u])) >= longest.get(k, 0) for k, get in sized for u in gone):
-            longest = {k: max(map(len, map(get, rows)), default=0) for k, get in sized}
-            sized = ()
-        done = 0
-        adding: list[tuple[str, list[TableCell]]] = []
-        repaint: list[str] = []
-        complete = True
+        present = rows.present
+        gone = [uid for uid in self._rows if uid not in present]
         with self.app.batch_update():
             if len(gone) > REBUILD_ABOVE:
                 self.clear()
@@ -341,52 +366,60 @@ class LiveTable(HidingTable):
                     del self._rows[uid]
                     del self._cells[uid]
                 if gone:
-                    self._order = [u for u in self._order if u in fresh]
-            for row in rows:
-                old = self._rows.get(row.uid)
-                if old is None:
-                    for key, get in sized:
-                        if len(get(row)) > longest.get(key, 0):
-                            longest[key] = len(get(row))
-                    if done >= ROWS_PER_FRAME:
-                        complete = False
-                        continue
-                    new = list(cells[row.uid]) if cells and row.uid in cells else None
-                    new = new or self._row_cells(row, now)
-                    adding.append((row.uid, new))
-                    self._cells[row.uid] = new
-                    self._order.append(row.uid)
-                    self._rows[row.uid] = row
-                    done += 1
-                elif old is not row:
-                    if done >= ROWS_PER_FRAME:
-                        complete = False
-                        continue
-                    new = list(cells[row.uid]) if cells and row.uid in cells else None
-                    if self._update(row, new or self._row_cells(row, now)):
-                        repaint.append(row.uid)
-                    self._rows[row.uid] = row
-                    done += 1
-            self._add_rows(adding)
-            self._refresh_uids(repaint)
-            if longest != self._longest:
-                self._longest = longest
+                    self._order = [u for u in self._order if u in present]
+            if rows.longest != self._longest:
+                self._longest = dict(rows.longest)
                 self.fit_columns()
-            if not complete:
-                if not self._continuing:
-                    self._continuing = True
-                    self.call_after_refresh(self._continue)
-                return
-            wanted = [r.uid for r in rows]
-            if wanted != self._order:
-                first = self._columns[0].key
-                position = {id(self._cells[uid][0]): i for i, uid in enumerate(wanted)}
-                self.sort(first, key=lambda cell: position[id(cell)])
-                self._order = wanted
-            if selected is not None and selected in self._rows:
-                index = self.get_row_index(selected)
-                if index != self.cursor_row:
-                    self.move_cursor(row=index, animate=False, scroll=False)
+            self._apply_from(0, selected)
+
+    def _apply_from(self, start: int, selected: str | None) -> None:
+        """Add or change the pending model's rows from ``start`` on, for one frame; the
+        rows before ``start`` are already as the model has them (a frame before did them),
+        so a load of 30,000 rows over many frames walks each row once, not once a frame."""
+        assert self._pending is not None
+        rows, now, cells = self._pending
+        ends = perf_counter() + FRAME_BUDGET
+        done = 0
+        adding: list[tuple[str, list[TableCell]]] = []
+        repaint: list[str] = []
+        index = start
+        for index in range(start, len(rows)):
+            row = rows[index]
+            old = self._rows.get(row.uid)
+            if old is row:
+                continue
+            if done >= ROWS_PER_FRAME or (done and perf_counter() > ends):
+                break
+            new = list(cells[row.uid]) if cells and row.uid in cells else None
+            if old is None:
+                new = new or self._row_cells(row, now)
+                adding.append((row.uid, new))
+                self._cells[row.uid] = new
+                self._order.append(row.uid)
+            elif self._update(row, new or self._row_cells(row, now)):
+                repaint.append(row.uid)
+            self._rows[row.uid] = row
+            done += 1
+        else:
+            index = len(rows)
+        self._add_rows(adding)
+        self._refresh_uids(repaint)
+        if index < len(rows):
+            self._resume_at = index
+            if not self._continuing:
+                self._continuing = True
+                self.call_after_refresh(self._continue)
+            return
+        wanted = list(map(_uid, rows))
+        if wanted != self._order:
+            first = self._columns[0].key
+            position = {id(self._cells[uid][0]): i for i, uid in enumerate(wanted)}
+            self.sort(first, key=lambda cell: position[id(cell)])
+            self._order = list(wanted)
+        if selected is not None and selected in self._rows:
+            at = self.get_row_index(selected)
+            if at != self.cursor_row:
+                self.move_cursor(row=at, animate=False, scroll=False)
 
     def _add_rows(self, rows: list[tuple[str, list[TableCell]]]) -> None:
         """DataTable.add_row for many rows of one line, with its bookkeeping once: per
@@ -416,7 +449,8 @@ class LiveTable(HidingTable):
     def _continue(self) -> None:
         self._continuing = False
         if self._pending is not None:
-            self.apply(*self._pending)
+            with self.app.batch_update():
+                self._apply_from(self._resume_at, self.selected_uid)
 
     @property
     def complete(self) -> bool:

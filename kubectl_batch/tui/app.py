@@ -238,8 +238,10 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         self.poke()
 
     def poke(self) -> None:
-        """Rebuild the followed screen now (its query changed)."""
+        """Rebuild the followed screen now (its query changed, or it was pushed): without
+        waiting for the last model to be on screen, which is of the query before."""
         self._poke.set()
+        self._on_screen.set()
         self._wake.set()
 
     def _cluster_changed(self, *_: Any) -> None:

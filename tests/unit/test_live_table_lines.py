@@ -340,7 +340,8 @@ async def test_a_frame_adds_rows_for_its_time_budget_and_a_model_that_comes_midw
 async def test_no_model_is_built_while_the_last_is_still_being_put_on_screen(monkeypatch):
     """A change that comes while a table is still adding the last model's rows is built
     into the next model once those rows are all in, not meanwhile (a model built then
-    would replace one not yet shown, and building takes the UI thread's turns at the GIL)."""
+    would replace one not yet shown, and building takes the UI thread's turns at the GIL);
+    a rebuild asked for is built at once."""
     from kubectl_batch.tui import app as tui_app
     from kubectl_batch.tui.widgets import live_table
 
@@ -389,3 +390,19 @@ async def test_no_model_is_built_while_the_last_is_still_being_put_on_screen(mon
         await settle(pilot, app)
         assert builds[1:] and not any(builds)
         assert "Running" in _line(table, paused["metadata"]["uid"])
+
+        # A rebuild asked for (a query changed, a screen pushed) does not wait: the model
+        # being put on screen is of the query before.
+        gate.clear()
+        del builds[:]
+        for job in app.cache.jobs():
+            job = copy.deepcopy(job)
+            job["metadata"]["resourceVersion"] += "3"
+            app.cache.put("Job", job)
+        while not builds or table.complete:
+            await asyncio.sleep(0.01)
+        app.poke()
+        await asyncio.sleep(3 * tui_app.REFRESH_INTERVAL)
+        assert builds == [False, True]
+        gate.set()
+        await settle(pilot, app)

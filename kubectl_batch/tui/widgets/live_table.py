@@ -37,7 +37,6 @@ from kubectl_batch.tui.present import Column, TableCell
 from kubectl_batch.tui.text import Cell
 from kubectl_batch.tui.widgets.fitted_table import HidingTable
 
-_uid = attrgetter("uid")
 #: Removing more rows than this at once rebuilds the table (remove_row is O(n) each).
 REBUILD_ABOVE = 500
 #: Rendered cells and lines are kept across updates for this many screens of the table
@@ -105,9 +104,6 @@ class Kept:
         self._entries.clear()
 
 
-_uid = attrgetter("uid")
-
-
 class PreparedRows(NamedTuple):
     """Rows for :meth:`LiveTable.apply` with what it needs to know of them worked out
     beforehand, where it is cheap to (the refresher thread): at 30,000 rows each walk of
@@ -131,7 +127,7 @@ def prepare_rows(
     cells: Mapping[str, list[TableCell]] | None = None,
 ) -> PreparedRows:
     """``rows`` to show, the cells of ``changed`` among them rendered now (or ``cells``)."""
-    uids = list(map(_uid, rows))
+    uids = list(map(attrgetter("uid"), rows))
     longest = {}
     for column in columns:
         if column.sized_by:
@@ -189,13 +185,11 @@ class LiveTable(HidingTable):
         self._rows: dict[str, Any] = {}
         self._cells: dict[str, list[TableCell]] = {}
         self._order: list[str] = []
-        self._pending: (
-            tuple[Sequence[Any], datetime, Mapping[str, list[TableCell]] | None] | None
-        ) = None
+        #: The model being put on screen, and when (its rows may take several frames).
+        self._pending: tuple[PreparedRows, datetime] | None = None
         self._continuing = False
         #: Where the pending model's next frame starts (see _apply_from).
         self._resume_at = 0
-        self._pending_uids: list[str] = []
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._wide = False
@@ -344,13 +338,11 @@ class LiveTable(HidingTable):
         """
         if not isinstance(rows, PreparedRows):
             rows = prepare_rows(self._columns, rows, now, cells=cells or {})
-        cells = rows.cells
-        if self._continuing and self._pending is not None and self._pending[2]:
+        if self._continuing and self._pending is not None and self._pending[0].cells:
             # Rows still to add keep the cells rendered for them off the UI thread: the
             # next model renders only the rows that changed since.
-            cells = {**self._pending[2], **cells}
-        self._pending = (rows.rows, now, cells)
-        self._pending_uids = rows.uids
+            rows = rows._replace(cells={**self._pending[0].cells, **rows.cells})
+        self._pending = (rows, now)
         selected = self.selected_uid
         present = rows.present
         gone = [uid for uid in self._rows if uid not in present]
@@ -377,7 +369,8 @@ class LiveTable(HidingTable):
         rows before ``start`` are already as the model has them (a frame before did them),
         so a load of 30,000 rows over many frames walks each row once, not once a frame."""
         assert self._pending is not None
-        rows, now, cells = self._pending
+        prepared, now = self._pending
+        rows, cells = prepared.rows, prepared.cells
         ends = perf_counter() + FRAME_BUDGET
         done = 0
         adding: list[tuple[str, list[TableCell]]] = []
@@ -410,7 +403,7 @@ class LiveTable(HidingTable):
                 self._continuing = True
                 self.call_after_refresh(self._continue)
             return
-        wanted = list(map(_uid, rows))
+        wanted = prepared.uids
         if wanted != self._order:
             first = self._columns[0].key
             position = {id(self._cells[uid][0]): i for i, uid in enumerate(wanted)}

@@ -130,10 +130,10 @@ def has_job_condition(job: Obj, cond_type: str) -> bool:
 
 def is_job_finished(job: Obj) -> bool:
     """``util.IsJobFinished``: any ``Complete`` or ``Failed`` condition with status True."""
-    return any(
-        c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
-        for c in _status(job).get("conditions") or ()
-    )
+    for c in _status(job).get("conditions") or ():  # (a loop: a row asks this three times)
+        if c.get("status") == "True" and c.get("type") in ("Complete", "Failed"):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

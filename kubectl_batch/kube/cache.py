@@ -264,6 +264,21 @@ class ClusterCache:
                 self._changed.wait(left)
         return True
 
+    def wait_rest_of_tables(self, timeout: float) -> bool:
+        """Once some of the kinds the tables are built from are listed but not all: wait up
+        to ``timeout`` for the rest. False, at once, when there is nothing to wait for (none
+        listed yet, or all of them)."""
+        tables = [r.kind for r in self.resources if not r.after_the_tables]
+        with self._changed:
+
+            def listed() -> int:
+                return sum(self._states[k].phase is not Phase.CONNECTING for k in tables)
+
+            if listed() in (0, len(tables)):
+                return False
+            self._changed.wait_for(lambda: listed() == len(tables), timeout)
+            return True
+
     def wait_changed(self, seen_version: int, timeout: float) -> int:
         """Block until the cache changes after `seen_version` (or timeout); the new version."""
         with self._changed:

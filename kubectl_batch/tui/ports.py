@@ -64,6 +64,11 @@ class CacheView(Protocol):
         ...
 
     def events_for(self, uid: str) -> list[Obj]: ...
+    def wait_rest_of_tables(self, timeout: float) -> bool:
+        """Some of the kinds the tables show are listed, not all: wait up to ``timeout`` for
+        the rest (True); False at once when there is nothing to wait for."""
+        ...
+
     def tables_shown(self, version: int) -> None:
         """The tables built from cache ``version`` are on screen, every row of them (what
         the cache lists only after the tables, it may list now)."""

@@ -53,3 +53,25 @@ def test_a_relist_drops_the_pods_gone_and_moves_only_their_jobs_revisions():
     assert gone not in {p["metadata"]["uid"] for p in cache.pods_of(uid)}
     after = {j["metadata"]["uid"]: cache.pods_revision(j["metadata"]["uid"]) for j in data["jobs"]}
     assert [u for u in before if before[u] != after[u]] == [uid]
+
+
+def test_the_first_build_waits_for_the_rest_of_the_tables_lists_once_some_are_in():
+    import threading
+    import time
+
+    from kubectl_batch.kube.cache import Phase
+
+    cache = _empty()
+    assert cache.wait_rest_of_tables(5) is False  # nothing listed yet: the screen says so now
+    cache._set_state("Job", Phase.CONNECTED)
+    cache._set_state("CronJob", Phase.CONNECTED)
+    start = time.monotonic()
+    assert cache.wait_rest_of_tables(0.05) is True  # the pods are late: waited, then gave up
+    assert time.monotonic() - start >= 0.05
+    threading.Timer(0.05, cache._set_state, ("Pod", Phase.CONNECTED)).start()
+    start = time.monotonic()
+    assert cache.wait_rest_of_tables(5) is True
+    assert time.monotonic() - start < 2  # woken by the pods' list, not by the timeout
+    # Every table's list is in (Events are listed after the tables and are not waited for).
+    assert cache.states()["Event"].phase is Phase.CONNECTING
+    assert cache.wait_rest_of_tables(5) is False

@@ -148,6 +148,17 @@ def test_lenient_parse_reads_like_the_controller() -> None:
     assert str(IndexSet.parse_lenient(None, 10)) == ""
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["0", "0-4,6", "2-4,8-20,30", "12,1", "5-3,7", "9-9", "0-2,3-5,10", "1,3,5,7,9,11", "00-03"],
+)
+def test_lenient_parse_of_what_the_controller_writes_reads_as_the_checked_way(text) -> None:
+    # Plain digits, "-" and ",": read the quick way. A "+" (Atoi takes it) sends the same
+    # text down the fragment-by-fragment way; both must give the same set.
+    assert IndexSet.parse_lenient(text, 10) == IndexSet.parse_lenient("+" + text, 10)
+    assert IndexSet.parse_lenient(text, 10) == IndexSet.parse_lenient(text.replace("-", "-+"), 10)
+
+
 def test_none_and_empty() -> None:
     assert IndexSet.parse(None) == IndexSet() == IndexSet.empty()
     assert not IndexSet.parse("")

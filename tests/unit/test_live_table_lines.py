@@ -406,3 +406,36 @@ async def test_no_model_is_built_while_the_last_is_still_being_put_on_screen(mon
         assert builds == [False, True]
         gate.set()
         await settle(pilot, app)
+
+
+@pytest.mark.asyncio
+async def test_the_first_build_with_some_tables_listed_waits_for_the_rest_once(monkeypatch):
+    """The refresher asks the cache to wait for the rest of the tables' LISTs (the pods,
+    once the Jobs are in) before it builds, and once it has waited, never again: a table
+    built without the pods would be built again as they come, beside their decoding."""
+    from fixtures.tui_fakes import FakeCache
+
+    calls: list[str] = []
+
+    def wait_rest_of_tables(self, timeout: float) -> bool:
+        calls.append("wait")
+        return True  # some tables were listed, not all: it waited
+
+    monkeypatch.setattr(FakeCache, "wait_rest_of_tables", wait_rest_of_tables)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        build = app.screen.build
+
+        def counting_build(cache, clock):
+            calls.append("build")
+            return build(cache, clock)
+
+        monkeypatch.setattr(app.screen, "build", counting_build)
+        for n in range(3):  # three changes, three builds
+            job = copy.deepcopy(app.cache.jobs()[0])
+            job["metadata"]["resourceVersion"] += str(n)
+            app.cache.put("Job", job)
+            await settle(pilot, app)
+    assert calls[0] == "wait" and calls.count("wait") == 1
+    assert calls.count("build") >= 3

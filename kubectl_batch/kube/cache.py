@@ -224,15 +224,21 @@ class ClusterCache:
             ).start()
         return self
 
+    def _tables_listed(self) -> tuple[int, int]:
+        """(listed, all) of the kinds the tables are built from, those not listed "after
+        the tables" (call with the lock held)."""
+        kinds = [r.kind for r in self.resources if not r.after_the_tables]
+        listed = sum(self._states[k].phase is not Phase.CONNECTING for k in kinds)
+        return listed, len(kinds)
+
+    def _all_tables_listed(self) -> bool:
+        listed, total = self._tables_listed()
+        return listed == total
+
     def _start_later(self, reflectors: list[_Reflector]) -> None:
-        first = {r.resource.kind for r in self._reflectors if r not in reflectors}
         deadline = time.monotonic() + LATER_AT_THE_LATEST
-
-        def first_listed() -> bool:
-            return not any(self._states[k].phase is Phase.CONNECTING for k in first)
-
         with self._changed:
-            self._changed.wait_for(first_listed, deadline - time.monotonic())
+            self._changed.wait_for(self._all_tables_listed, deadline - time.monotonic())
             listed_at = self._version
             if self._later_waits_for_screen:
                 self._changed.wait_for(
@@ -265,18 +271,13 @@ class ClusterCache:
         return True
 
     def wait_rest_of_tables(self, timeout: float) -> bool:
-        """Once some of the kinds the tables are built from are listed but not all: wait up
-        to ``timeout`` for the rest. False, at once, when there is nothing to wait for (none
-        listed yet, or all of them)."""
-        tables = [r.kind for r in self.resources if not r.after_the_tables]
+        """Once some of the kinds the tables are built from are listed but not all, wait up
+        to ``timeout`` for the rest. False, at once, while none is listed (ask again later);
+        True once there is no more to wait for (waited, or all were listed)."""
         with self._changed:
-
-            def listed() -> int:
-                return sum(self._states[k].phase is not Phase.CONNECTING for k in tables)
-
-            if listed() in (0, len(tables)):
+            if self._tables_listed()[0] == 0:
                 return False
-            self._changed.wait_for(lambda: listed() == len(tables), timeout)
+            self._changed.wait_for(self._all_tables_listed, timeout)
             return True
 
     def wait_changed(self, seen_version: int, timeout: float) -> int:

@@ -56,7 +56,8 @@ ON_SCREEN_WAIT = 2.0
 #: Once the Jobs are listed, the first build waits this long at most for the rest of the
 #: tables' LISTs (the pods): a table built without them is built again when they come,
 #: and the two builds share the CPU with the pods' decoding. At 1,000 Jobs that put the
-#: complete table 0.1 s later in half the runs; at 10,000 the pods take seconds longer.
+#: complete table 0.1-0.2 s later in a quarter of the runs; at 10,000 the pods take
+#: seconds longer, and the first rows come this much later.
 REST_OF_TABLES_WAIT = 0.25
 
 #: Seconds between two full collections once the first tables are up. With the quiet
@@ -259,13 +260,13 @@ class BatchApp(ActionRunner, ScopeSwitcher, App):
         seen: tuple[int, LiveScreen | None] = (-1, None)
         expires: datetime | None = None
         last_build = 0.0
-        waited_for_rest = False
+        rest_listed = False  # the tables' LISTs are all in, or were waited for once
         while not worker.is_cancelled:
             self._wake.wait(REFRESH_INTERVAL)
             self._wake.clear()
             time.sleep(max(0.0, last_build + MIN_BUILD_GAP - time.monotonic()))
-            if not waited_for_rest:
-                waited_for_rest = cache.wait_rest_of_tables(REST_OF_TABLES_WAIT)
+            if not rest_listed:
+                rest_listed = cache.wait_rest_of_tables(REST_OF_TABLES_WAIT)
             # A model built while the last is still being put on screen would only replace
             # it unseen, and building it takes the UI thread's turns at the GIL: at 30,000
             # Jobs a key pressed meanwhile waited twice as long.

@@ -66,7 +66,7 @@ class CacheView(Protocol):
     def events_for(self, uid: str) -> list[Obj]: ...
     def wait_rest_of_tables(self, timeout: float) -> bool:
         """Some of the kinds the tables show are listed, not all: wait up to ``timeout`` for
-        the rest (True); False at once when there is nothing to wait for."""
+        the rest. False at once while none is listed; True once none is left to wait for."""
         ...
 
     def tables_shown(self, version: int) -> None:
